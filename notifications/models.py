@@ -1,0 +1,1 @@
+"""Subscribers and the delivery outbox live here."""

@@ -1,0 +1,36 @@
+import os
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+
+def _server_backed():
+    """Why server-backed tests cannot run here, or None when PostgreSQL and a real broker are configured."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    broker = urlparse(settings.CELERY_BROKER_URL).scheme
+    if "postgresql" not in engine:
+        return "needs PostgreSQL: set DATABASE_URL=postgres://... (as .ci/run does)"
+    if broker not in {"redis", "rediss", "amqp", "amqps"}:
+        return "needs a Celery broker server: set CELERY_BROKER_URL=redis://... (as .ci/run does)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = _server_backed()
+    if reason is None:
+        return
+    if os.environ.get("OFFPEAK_REQUIRE_SERVICES") == "1":
+        raise pytest.UsageError(f"OFFPEAK_REQUIRE_SERVICES=1 but the integration tests cannot run: {reason}")
+    marker = pytest.mark.skip(reason=f"integration test {reason}")
+    for item in items:
+        if "integration" in item.keywords:
+            item.add_marker(marker)
+
+
+@pytest.fixture
+def regions(db):
+    """The seed regions, loaded by the data migration."""
+    from maintenance.models import Region
+
+    return {region.slug: region for region in Region.objects.all()}

@@ -1,0 +1,82 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from statuspage import env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("raw, expected", [("1", True), ("true", True), ("ON", True), ("0", False), ("no", False)])
+def test_env_bool_reads_common_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("FLAG", raw)
+    assert env.env_bool("FLAG") is expected
+
+
+def test_env_bool_names_the_variable_on_a_bad_value(monkeypatch):
+    monkeypatch.setenv("DEBUG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="DEBUG must be one of"):
+        env.env_bool("DEBUG")
+
+
+def test_env_int_checks_type_and_range(monkeypatch):
+    monkeypatch.setenv("N", "12")
+    assert env.env_int("N", 1, minimum=1, maximum=120) == 12
+    monkeypatch.setenv("N", "twelve")
+    with pytest.raises(ImproperlyConfigured, match="N must be a whole number"):
+        env.env_int("N", 1)
+    monkeypatch.setenv("N", "500")
+    with pytest.raises(ImproperlyConfigured, match="N must be between 1 and 120"):
+        env.env_int("N", 1, minimum=1, maximum=120)
+
+
+def test_env_database_parses_urls_and_names_the_variable(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db.internal:5432/offpeak")
+    config = env.env_database("DATABASE_URL", "sqlite:///x")
+    assert (config["ENGINE"], config["NAME"], config["HOST"]) == (
+        "django.db.backends.postgresql",
+        "offpeak",
+        "db.internal",
+    )
+    monkeypatch.setenv("DATABASE_URL", "nosuchdb://x")
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        env.env_database("DATABASE_URL", "sqlite:///x")
+
+
+def test_env_url_checks_the_scheme(monkeypatch):
+    monkeypatch.setenv("CELERY_BROKER_URL", "http://example")
+    with pytest.raises(ImproperlyConfigured, match="CELERY_BROKER_URL must start with one of"):
+        env.env_url("CELERY_BROKER_URL", "filesystem://", schemes={"filesystem", "redis"})
+
+
+def _start(**environ):
+    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**base, **environ},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_startup_without_secret_key_fails_with_one_line_naming_it():
+    result = _start(DEBUG="0")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "Configuration error: SECRET_KEY must be set when DEBUG is off."
+
+
+def test_startup_with_a_bad_value_names_the_variable():
+    result = _start(DEBUG="1", CELERY_BROKER_URL="http://nope")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("Configuration error: CELERY_BROKER_URL must start with one of")
+
+
+def test_debug_gives_a_development_key_so_make_run_needs_no_setup():
+    result = _start(DEBUG="1", OFFPEAK_VAR_DIR=str(ROOT / "var" / "test"))
+    assert result.returncode == 0, result.stderr
