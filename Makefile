@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py plan_windows --months 12
-	DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/run-all.sh
+	DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
 ## test: install the dev dependencies and run the whole suite
 test: $(STAMP)
