@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -119,6 +120,11 @@ class Window(models.Model):
     release_summary = models.TextField(_("release summary"), blank=True, max_length=20000)
     actual_start = models.DateTimeField(_("actual start"), null=True, blank=True)
     actual_end = models.DateTimeField(_("actual end"), null=True, blank=True)
+    announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
+    auto_start = models.BooleanField(_("start automatically"), default=True)
+    auto_complete = models.BooleanField(
+        _("complete automatically"), default=False, help_text=_("Off: a person or the pipeline confirms the end.")
+    )
     edited_by_hand = models.BooleanField(
         _("edited by hand"),
         default=False,
@@ -158,3 +164,85 @@ class Window(models.Model):
 
     def matches_rule(self, slot):
         return self.starts_at == slot.starts_at and self.ends_at == slot.ends_at
+
+
+class Incident(models.Model):
+    """Unplanned trouble in one or more regions."""
+
+    class Impact(models.TextChoices):
+        MINOR = "minor", _("Minor")
+        MAJOR = "major", _("Major")
+        CRITICAL = "critical", _("Critical")
+
+    class Status(models.TextChoices):
+        INVESTIGATING = "investigating", _("Investigating")
+        IDENTIFIED = "identified", _("Identified")
+        MONITORING = "monitoring", _("Monitoring")
+        RESOLVED = "resolved", _("Resolved")
+
+    title = models.CharField(_("title"), max_length=200)
+    regions = models.ManyToManyField(Region, verbose_name=_("regions affected"), related_name="incidents")
+    impact = models.CharField(_("impact"), max_length=10, choices=Impact.choices, default=Impact.MINOR)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.INVESTIGATING)
+    started_at = models.DateTimeField(_("started at"), db_index=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(resolved_at__isnull=True) | models.Q(resolved_at__gte=models.F("started_at")),
+                name="incident_resolves_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_open(self):
+        return self.status != self.Status.RESOLVED
+
+
+class IncidentUpdate(models.Model):
+    """A dated message on an incident, with the status it moved to."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(_("status"), max_length=20, choices=Incident.Status.choices)
+    body = models.TextField(_("message"), max_length=10000)
+    created_at = models.DateTimeField(_("posted at"), db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("incident update")
+        verbose_name_plural = _("incident updates")
+
+    def __str__(self):
+        return f"{self.incident} – {self.get_status_display()}"
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when and why. Written by the services, never edited."""
+
+    window = models.ForeignKey(Window, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events")
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(_("actor"), max_length=150, help_text=_("The user, or 'schedule' for beat."))
+    action = models.CharField(_("action"), max_length=40, db_index=True)
+    changes = models.JSONField(_("changes"), default=dict, help_text=_("field: [old, new]"))
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("when"), db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

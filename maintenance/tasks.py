@@ -10,3 +10,11 @@ def plan_windows(months=None):
     """Plan the windows of the coming months; returns how many were created."""
     report = planning.plan(timezone.now(), months or settings.PLAN_MONTHS_AHEAD)
     return len(report.created)
+
+
+@shared_task(name="maintenance.tasks.advance_windows")
+def advance_windows():
+    """Start and complete the windows whose time has come; returns how many moved."""
+    from maintenance import lifecycle
+
+    return sum(1 for outcome in lifecycle.advance() if outcome.changed)

@@ -135,6 +135,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "advance-windows": {"task": "maintenance.tasks.advance_windows", "schedule": 30.0},
     "plan-windows": {
         "task": "maintenance.tasks.plan_windows",
         "schedule": crontab(minute=17, hour=3),

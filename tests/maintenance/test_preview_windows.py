@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 from django.core.management import call_command
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.oracle import window_by_oracle
@@ -32,6 +32,10 @@ def preview(*args):
     year=st.integers(1970, 2099),
     month=st.integers(1, 12),
 )
+@example(zone_name="Pacific/Kiritimati", hour=0, minute=30, length=60, year=2026, month=1)
+@example(zone_name="Pacific/Pago_Pago", hour=23, minute=30, length=60, year=2026, month=1)
+@example(zone_name="America/Nuuk", hour=23, minute=30, length=45, year=2026, month=3)
+@example(zone_name="America/Nuuk", hour=23, minute=30, length=45, year=2025, month=10)
 def test_json_agrees_with_the_independent_rule(zone_name, hour, minute, length, year, month):
     rows = json.loads(
         preview(

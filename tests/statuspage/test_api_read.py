@@ -2,7 +2,7 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
@@ -110,6 +110,10 @@ def test_windows_list_query_count_does_not_grow_with_rows(api, planned, django_a
     minute=st.integers(0, 59),
     length=st.integers(1, 60),
 )
+@example(zone_name="Pacific/Kiritimati", hour=0, minute=30, length=60)
+@example(zone_name="Pacific/Pago_Pago", hour=23, minute=30, length=60)
+@example(zone_name="America/Nuuk", hour=23, minute=30, length=45)  # a gap in March, an overlap in October
+@example(zone_name="Asia/Kathmandu", hour=22, minute=0, length=1)
 def test_api_windows_agree_with_the_independent_rule(api, zone_name, hour, minute, length):
     Window.objects.all().delete()
     Region.objects.all().delete()

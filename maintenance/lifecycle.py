@@ -1,0 +1,235 @@
+"""The window lifecycle: the only code that changes a window's status or times.
+
+Admin actions, the pipeline API and the beat all call these functions. Each one
+checks the transition, writes the change and its audit event in one
+transaction, bumps ``sequence`` when customers would see the change, and sends
+``window_changed`` once the transaction has committed.
+
+    planned ──announce──▶ scheduled ──start──▶ in_progress ──complete──▶ completed
+       │  ╲                   │                     │
+       │   ╲──start (unannounced, counts against the SLA)
+       └──cancel──▶ cancelled ◀──cancel──┘          └──extend (also while scheduled)
+
+Asked for a state the window is already in, a function changes nothing and
+says so in ``Outcome.message``.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from maintenance import rule
+from maintenance.models import AuditEvent, Window
+from maintenance.signals import window_changed
+
+logger = logging.getLogger(__name__)
+Status = Window.Status
+MAX_EXTENSION_MINUTES = 240
+DONE = {
+    "announce": "Announced",
+    "start": "Started",
+    "complete": "Completed",
+    "cancel": "Cancelled",
+    "reschedule": "Rescheduled",
+    "extend": "Extended",
+}
+
+
+class TransitionError(Exception):
+    """A change the lifecycle does not allow; the message says why, for people."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    window: Window
+    changed: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a change: a user, or a named system actor such as the beat."""
+
+    user: object = None
+    label: str = ""
+
+    @classmethod
+    def of(cls, who):
+        if isinstance(who, Actor):
+            return who
+        if who is None:
+            return cls(label="system")
+        if isinstance(who, str):
+            return cls(label=who)
+        return cls(user=who, label=who.get_username())
+
+
+SCHEDULE = Actor(label="schedule")
+
+
+def announce(window, actor=None, reason="", now=None):
+    """planned → scheduled. Customers are told; the window must still lie ahead."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        window = _lock(window)
+        if window.status == Status.SCHEDULED:
+            return _unchanged(window, "The window is already announced.")
+        _require(window, {Status.PLANNED}, "announce")
+        if window.starts_at <= now:
+            raise TransitionError("A window that has already started cannot be announced; reschedule it first.")
+        return _apply(window, actor, "announce", reason, now, bump=True, status=Status.SCHEDULED, announced_at=now)
+
+
+def start(window, actor=None, reason="", now=None):
+    """scheduled (or, unannounced, planned) → in_progress."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        window = _lock(window)
+        if window.status == Status.IN_PROGRESS:
+            return _unchanged(window, "The window is already in progress.")
+        _require(window, {Status.SCHEDULED, Status.PLANNED}, "start")
+        return _apply(window, actor, "start", reason, now, status=Status.IN_PROGRESS, actual_start=now)
+
+
+def complete(window, actor=None, reason="", now=None):
+    """in_progress → completed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        window = _lock(window)
+        if window.status == Status.COMPLETED:
+            return _unchanged(window, "The window is already completed.")
+        _require(window, {Status.IN_PROGRESS}, "complete")
+        return _apply(window, actor, "complete", reason, now, status=Status.COMPLETED, actual_end=now)
+
+
+def cancel(window, actor=None, reason="", now=None):
+    """planned or scheduled → cancelled."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        window = _lock(window)
+        if window.status == Status.CANCELLED:
+            return _unchanged(window, "The window is already cancelled.")
+        _require(window, {Status.PLANNED, Status.SCHEDULED}, "cancel")
+        return _apply(window, actor, "cancel", reason, now, bump=True, status=Status.CANCELLED)
+
+
+def reschedule(window, starts_at, ends_at, actor=None, reason="", now=None):
+    """New times for a planned or scheduled window, still ahead and 1–60 minutes long."""
+    now = now or timezone.now()
+    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
+        raise TransitionError("Give the new times with a UTC offset.")
+    minutes = (ends_at - starts_at) / timedelta(minutes=1)
+    if not rule.MIN_MINUTES <= minutes <= rule.MAX_MINUTES:
+        raise TransitionError(
+            f"A window lasts {rule.MIN_MINUTES} to {rule.MAX_MINUTES} minutes; asked for {minutes:g}."
+        )
+    with transaction.atomic():
+        window = _lock(window)
+        _require(window, {Status.PLANNED, Status.SCHEDULED}, "reschedule")
+        if window.starts_at == starts_at and window.ends_at == ends_at:
+            return _unchanged(window, "The window already has these times.")
+        if starts_at <= now:
+            raise TransitionError("The new start must lie in the future.")
+        return _apply(
+            window,
+            actor,
+            "reschedule",
+            reason,
+            now,
+            bump=True,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            edited_by_hand=True,
+        )
+
+
+def extend(window, minutes, actor=None, reason="", now=None):
+    """Push the end of a scheduled or running window back by ``minutes``."""
+    now = now or timezone.now()
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_EXTENSION_MINUTES:
+        raise TransitionError(f"An extension is 1 to {MAX_EXTENSION_MINUTES} minutes; got {minutes!r}.")
+    with transaction.atomic():
+        window = _lock(window)
+        _require(window, {Status.SCHEDULED, Status.IN_PROGRESS}, "extend")
+        new_end = window.ends_at + timedelta(minutes=minutes)
+        return _apply(window, actor, "extend", reason, now, bump=True, ends_at=new_end, edited_by_hand=True)
+
+
+def advance(now=None):
+    """The beat's part: start due windows that auto-start, complete ended ones that auto-complete.
+
+    Returns the outcomes. Each window is handled in its own transaction, so one
+    refusal does not hold up the others.
+    """
+    now = now or timezone.now()
+    outcomes = []
+    due_to_start = Window.objects.filter(status=Status.SCHEDULED, auto_start=True, starts_at__lte=now)
+    for window_id in due_to_start.values_list("id", flat=True):
+        outcomes.append(_try(start, window_id, now))
+    due_to_complete = Window.objects.filter(status=Status.IN_PROGRESS, auto_complete=True, ends_at__lte=now)
+    for window_id in due_to_complete.values_list("id", flat=True):
+        outcomes.append(_try(complete, window_id, now))
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _try(action, window_id, now):
+    try:
+        return action(Window(pk=window_id), SCHEDULE, "automatic at the scheduled time", now)
+    except (TransitionError, Window.DoesNotExist):
+        return None  # someone else moved it first; the next tick sees the new state
+
+
+def _lock(window):
+    return Window.objects.select_for_update().select_related("region").get(pk=window.pk)
+
+
+def _require(window, allowed, verb):
+    if window.status not in allowed:
+        state = window.get_status_display().lower()
+        raise TransitionError(f"The window is {state}, so it cannot be {DONE[verb].lower()}.")
+
+
+def _unchanged(window, message):
+    return Outcome(window=window, changed=False, message=message)
+
+
+def _apply(window, actor, action, reason, now, bump=False, **changes):
+    actor = Actor.of(actor)
+    diff = {}
+    for field, new in changes.items():
+        old = getattr(window, field)
+        if old != new:
+            diff[field] = [_jsonable(old), _jsonable(new)]
+            setattr(window, field, new)
+    if bump:
+        diff["sequence"] = [window.sequence, window.sequence + 1]
+        window.sequence += 1
+    window.save(update_fields=[*changes, "sequence", "updated_at"])
+    AuditEvent.objects.create(
+        window=window,
+        actor=actor.user,
+        actor_label=actor.label,
+        action=action,
+        changes=diff,
+        reason=reason[:500],
+        created_at=now,
+    )
+    transaction.on_commit(partial(_tell, window.pk, action, window.sequence))
+    return Outcome(window=window, changed=True, message=f"{DONE[action]}.")
+
+
+def _tell(window_id, action, sequence):
+    """Send ``window_changed``; a failing listener is logged, never undoes the committed change."""
+    for receiver, result in window_changed.send_robust(
+        sender=Window, window_id=window_id, action=action, sequence=sequence
+    ):
+        if isinstance(result, Exception):
+            logger.error("window_changed listener %r failed for window %s: %r", receiver, window_id, result)
+
+
+def _jsonable(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
