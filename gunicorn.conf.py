@@ -1,0 +1,31 @@
+"""gunicorn settings for Offpeak. Every value can be overridden by the environment (WEB_* variables)."""
+
+import os
+import sys
+
+bind = os.environ.get("WEB_BIND", "0.0.0.0:" + os.environ.get("PORT", "8000"))
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+threads = int(os.environ.get("WEB_THREADS", "2"))
+worker_class = "gthread"
+timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+max_requests = 5000
+max_requests_jitter = 500
+preload_app = False
+accesslog = os.environ.get("WEB_ACCESS_LOG", "-")
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Refuse to start, with one line naming the variable, when the environment is incomplete."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statuspage.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - loading the settings is the point
+    except ImproperlyConfigured as exc:
+        sys.stderr.write(f"Configuration error: {exc}\n")
+        os._exit(2)
