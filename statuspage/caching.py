@@ -1,0 +1,103 @@
+"""Conditional GETs and a short-lived cache of rendered public pages.
+
+A rendered page is kept in the ``default`` cache under a key made of the path,
+the language and the *content version*. The version is one cheap query over the
+tables the pages show (latest change and row count of each), plus a counter
+that the save/delete signals bump, so any change to a window, incident or
+region shows at once, in every process that shares the database. The short
+timeout bounds what only the clock changes (a window that starts overrunning).
+"""
+
+import hashlib
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language
+
+from maintenance.models import AuditEvent, Incident, IncidentUpdate, Region, Window
+
+COUNTER_KEY = "statuspage:counter"
+WATCHED = (Region, Window, Incident, IncidentUpdate, AuditEvent)
+
+
+def bump(**kwargs):
+    """Signal receiver: something the public pages show has changed."""
+    try:
+        cache.incr(COUNTER_KEY)
+    except ValueError:
+        cache.set(COUNTER_KEY, 1, None)
+
+
+def content_version():
+    """A short string that changes whenever a public page's data changes."""
+    parts = []
+    for model in (Region, Window, Incident):
+        table = connection.ops.quote_name(model._meta.db_table)
+        parts.append(f"(SELECT MAX(updated_at) FROM {table})")
+        parts.append(f"(SELECT COUNT(*) FROM {table})")
+    for model in (IncidentUpdate, AuditEvent, Incident.regions.through):
+        table = connection.ops.quote_name(model._meta.db_table)
+        parts.append(f"(SELECT MAX(id) FROM {table})")
+        parts.append(f"(SELECT COUNT(*) FROM {table})")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        row = cursor.fetchone()
+    raw = repr((row, cache.get(COUNTER_KEY, 0)))
+    return hashlib.blake2s(raw.encode(), digest_size=8).hexdigest()
+
+
+def etag_for(content):
+    return '"' + hashlib.blake2s(content, digest_size=12).hexdigest() + '"'
+
+
+def conditional(view):
+    """Give a GET/HEAD response an ETag and answer a matching ``If-None-Match`` with 304."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        return finish(request, response)
+
+    return wrapper
+
+
+def finish(request, response):
+    if request.method not in ("GET", "HEAD") or response.status_code != 200 or response.streaming:
+        return response
+    if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+        response.render()
+    if not response.has_header("ETag"):
+        response["ETag"] = etag_for(response.content)
+    patch_cache_control(response, public=True, max_age=settings.PUBLIC_MAX_AGE)
+    patch_vary_headers(response, ("Accept-Language", "Cookie"))
+    return get_conditional_response(request, etag=response["ETag"], response=response)
+
+
+def cached_page(view):
+    """Serve a rendered page from the cache while the content version and language are unchanged."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return finish(request, view(request, *args, **kwargs))
+        key = f"statuspage:page:{content_version()}:{get_language()}:{request.get_full_path()}"
+        hit = cache.get(key)
+        if hit is not None:
+            content, content_type, etag = hit
+            response = HttpResponse(content, content_type=content_type)
+            response["ETag"] = etag
+            response["Content-Language"] = get_language()
+            return finish(request, response)
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+        if response.status_code == 200:
+            response["ETag"] = etag_for(response.content)
+            cache.set(key, (response.content, response["Content-Type"], response["ETag"]), settings.PAGE_CACHE_SECONDS)
+        return finish(request, response)
+
+    return wrapper
