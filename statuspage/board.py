@@ -145,3 +145,16 @@ def day_bars(region, windows, incidents, now):
                     day.notes.append(note)
             local_day += timedelta(days=1)
     return list(days.values())
+
+# Words from the maintenance models that the public pages show (incident impact and status, the default window
+# title). Listed here so that the site's catalogue carries their translations too.
+MODEL_WORDS = (
+    _("Monthly release"),
+    _("Minor"),
+    _("Major"),
+    _("Critical"),
+    _("Investigating"),
+    _("Identified"),
+    _("Monitoring"),
+    _("Resolved"),
+)

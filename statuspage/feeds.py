@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -62,11 +62,14 @@ def news_events():
         AuditEvent.objects.filter(window__isnull=False)
         .filter(Q(action__in=ALWAYS) | Q(action__in=ONCE_ANNOUNCED) & announced_before)
         .select_related("window__region")
+        .prefetch_related(
+            Prefetch("window__audit_events", queryset=AuditEvent.objects.filter(action__in=["reschedule", "extend"]))
+        )
         .order_by("-created_at", "-id")[:NEWS_ITEMS]
     )
 
 
-def headline(event):
+def headline(event, events):
     window = event.window
     zone = window.region.zone
     forms = {
@@ -77,7 +80,7 @@ def headline(event):
         "complete": _("%(region)s: maintenance completed"),
         "extend": _("%(region)s: maintenance extended to %(until)s"),
     }
-    start, end = _times_after(event)
+    start, end = times_after(event, events)
     return forms[event.action] % {
         "region": window.region.name,
         "when": when(start, zone),
@@ -85,14 +88,20 @@ def headline(event):
     }
 
 
-def _times_after(event):
-    """The window's times as this event left them (a later reschedule must not rewrite old entries)."""
+def times_after(event, events):
+    """The window's times just after ``event``: its times now, with every later change undone.
+
+    ``events`` are the window's audit events (any order). A later reschedule must not rewrite older entries.
+    """
     window = event.window
     start, end = window.starts_at, window.ends_at
-    if "starts_at" in event.changes:
-        start = datetime.fromisoformat(event.changes["starts_at"][1])
-    if "ends_at" in event.changes:
-        end = datetime.fromisoformat(event.changes["ends_at"][1])
+    for later in sorted(events, key=lambda e: (e.created_at, e.pk), reverse=True):
+        if (later.created_at, later.pk) <= (event.created_at, event.pk):
+            break
+        if "starts_at" in later.changes:
+            start = datetime.fromisoformat(later.changes["starts_at"][0])
+        if "ends_at" in later.changes:
+            end = datetime.fromisoformat(later.changes["ends_at"][0])
     return start, end
 
 
@@ -117,11 +126,11 @@ class MaintenanceNews(Feed):
         return news_events()
 
     def item_title(self, event):
-        return headline(event)
+        return headline(event, event.window.audit_events.all())
 
     def item_description(self, event):
         window = event.window
-        start, end = _times_after(event)
+        start, end = times_after(event, window.audit_events.all())
         zone = window.region.zone
         lines = [
             f"{window.display_title()}",

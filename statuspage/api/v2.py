@@ -295,6 +295,7 @@ class Snapshot:
     def _maintenance(self, window):
         ident = f"window-{window.pk}"
         started = window.actual_start
+        events = list(window.audit_events.all())
         return {
             "id": ident,
             "name": f"{window.region.name}: {window.display_title()}",
@@ -307,20 +308,21 @@ class Snapshot:
             "started_at": started or window.starts_at,
             "shortlink": f"{settings.SITE_URL}{reverse('window-detail', args=[window.pk])}",
             "page_id": self.page_id,
-            "incident_updates": [self._maintenance_update(event, ident, window) for event in window.audit_events.all()],
+            "incident_updates": [self._maintenance_update(event, ident, events) for event in events],
             "components": self._components_of([window.region_id]),
             "scheduled_for": window.starts_at,
             "scheduled_until": window.ends_at,
         }
 
     @staticmethod
-    def _maintenance_update(event, ident, window):
+    def _maintenance_update(event, ident, events):
+        window = event.window
         if event.action == "extend":
             running = window.actual_start is not None and event.created_at >= window.actual_start
             status = "in_progress" if running else "scheduled"
         else:
             status = EVENT_STATUS[event.action]
-        body = headline(event)
+        body = headline(event, events)
         if event.reason:
             body = f"{body}. {event.reason}"
         return {

@@ -42,7 +42,7 @@
       template = element.getAttribute("data-after");
       words = inWords(end.getTime() - now);
     }
-    element.textContent = "(" + (template || "%s").replace("%s", words) + ")";
+    element.textContent = "(" + (template || "{when}").replace("{when}", words) + ")";
   }
 
   document.querySelectorAll("[data-viewer-time]").forEach(function (element) {
