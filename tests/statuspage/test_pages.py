@@ -81,6 +81,4 @@ def test_german_catalogue_is_complete_and_compiled():
     for msgid in singular:
         if msgid.endswith(" "):
             continue  # a wrapped message: its first line only
-        assert catalogue.gettext(msgid.replace('\\"', '"')) != msgid or msgid in {"Status", "API", "Region", "UTC"}, (
-            msgid
-        )
+        assert msgid.replace('\\"', '"') in catalogue._catalog, msgid  # compiled from the current .po
