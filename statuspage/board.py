@@ -146,6 +146,7 @@ def day_bars(region, windows, incidents, now):
             local_day += timedelta(days=1)
     return list(days.values())
 
+
 # Words from the maintenance models that the public pages show (incident impact and status, the default window
 # title). Listed here so that the site's catalogue carries their translations too.
 MODEL_WORDS = (

@@ -1,14 +1,21 @@
 """Conditional GETs and a short-lived cache of rendered public pages.
 
 A rendered page is kept in the ``default`` cache under a key made of the path,
-the language and the *content version*. The version is one cheap query over the
-tables the pages show (latest change and row count of each), plus a counter
-that the save/delete signals bump, so any change to a window, incident or
-region shows at once, in every process that shares the database. The short
-timeout bounds what only the clock changes (a window that starts overrunning).
+the language and the *content version*. The version has two parts:
+
+- a counter in the cache that the save/delete signals of every model the pages
+  show bump, so a change made through the ORM shows at once (in every process
+  when the cache is shared, as with ``CACHE_URL=redis://``);
+- a fingerprint of those tables (latest change and row count of each), read
+  with one query at most every ``VERSION_SECONDS`` per process, which catches
+  changes made by other processes when each process has its own cache.
+
+So a cached page costs no query at all. The short timeout bounds what only the
+clock changes (a window that starts overrunning).
 """
 
 import hashlib
+import time
 from functools import wraps
 
 from django.conf import settings
@@ -22,6 +29,8 @@ from maintenance.models import AuditEvent, Incident, IncidentUpdate, Region, Win
 
 COUNTER_KEY = "statuspage:counter"
 WATCHED = (Region, Window, Incident, IncidentUpdate, AuditEvent)
+VERSION_SECONDS = 2.0
+_fingerprint = {"value": None, "read_at": float("-inf")}
 
 
 def bump(**kwargs):
@@ -32,8 +41,22 @@ def bump(**kwargs):
         cache.set(COUNTER_KEY, 1, None)
 
 
+def forget():
+    """Drop this process's memory of the fingerprint (tests call it between cases)."""
+    _fingerprint.update(value=None, read_at=float("-inf"))
+
+
 def content_version():
     """A short string that changes whenever a public page's data changes."""
+    now = time.monotonic()
+    if now - _fingerprint["read_at"] >= VERSION_SECONDS:
+        _fingerprint.update(value=table_fingerprint(), read_at=now)
+    raw = repr((_fingerprint["value"], cache.get(COUNTER_KEY, 0)))
+    return hashlib.blake2s(raw.encode(), digest_size=8).hexdigest()
+
+
+def table_fingerprint():
+    """Latest change and row count of each table the public pages show, in one query."""
     parts = []
     for model in (Region, Window, Incident):
         table = connection.ops.quote_name(model._meta.db_table)
@@ -45,9 +68,7 @@ def content_version():
         parts.append(f"(SELECT COUNT(*) FROM {table})")
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts))
-        row = cursor.fetchone()
-    raw = repr((row, cache.get(COUNTER_KEY, 0)))
-    return hashlib.blake2s(raw.encode(), digest_size=8).hexdigest()
+        return tuple(cursor.fetchone())
 
 
 def etag_for(content):

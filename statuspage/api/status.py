@@ -68,6 +68,8 @@ def region_rows(now, regions=None):
 
 
 class StatusView(APIView):
+    authentication_classes = []  # public and read-only
+
     @extend_schema(
         summary="State now",
         description="The overall state (the worst of all regions) and each active region's state and next window. "
@@ -86,6 +88,8 @@ class StatusView(APIView):
 
 
 class RegionStatusView(APIView):
+    authentication_classes = []
+
     @extend_schema(
         summary="One region's state now",
         responses={200: RegionStatusSerializer, 404: NOT_FOUND},

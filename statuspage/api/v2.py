@@ -341,6 +341,8 @@ class Snapshot:
 
 def endpoint(name, serializer, summary, build):
     class View(APIView):
+        authentication_classes = []  # public and read-only, like Statuspage's
+
         @extend_schema(
             summary=summary,
             description="Compatible with Statuspage's public API v2 (same field names and value sets). "

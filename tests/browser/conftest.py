@@ -3,6 +3,8 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from statuspage import caching
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -18,8 +20,10 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def fresh_cache():
     cache.clear()
+    caching.forget()
     yield
     cache.clear()
+    caching.forget()
 
 
 @pytest.fixture
