@@ -105,7 +105,9 @@ def cached_page(view):
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return finish(request, view(request, *args, **kwargs))
-        key = f"statuspage:page:{content_version()}:{get_language()}:{request.get_full_path()}"
+        # The path without the query string: a cached page takes no parameters, and random query strings must
+        # not each cost a full render.
+        key = f"statuspage:page:{content_version()}:{get_language()}:{request.path}"
         hit = cache.get(key)
         if hit is not None:
             content, content_type, etag = hit

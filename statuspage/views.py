@@ -43,6 +43,7 @@ def status_page(request):
     context = board(now)
     context["overall_label"] = STATE_LABEL[context["overall"]]
     context["bar_days"] = BAR_DAYS
+    context["next_path"] = request.path  # the page is cached without its query string
     context["calendars"] = feed_links([entry.region for entry in context["regions"]])
     for window in context["upcoming"] + context["recent_windows"]:
         window.label = status_label(window, now)

@@ -251,3 +251,11 @@ def test_switcher_is_a_labelled_form_posting_to_set_language(client, history):
     assert '<form class="language" action="/i18n/setlang/" method="post">' in html
     assert '<label for="language-select">Language</label>' in html
     assert '<option value="de" lang="de">Deutsch</option>' in html
+
+
+def test_query_strings_share_the_cached_page(client, history, django_assert_num_queries):
+    client.get("/")
+    with django_assert_num_queries(0):
+        response = client.get("/", {"utm_source": "mail"})
+    assert response.status_code == 200
+    assert '<input type="hidden" name="next" value="/">' in response.content.decode()
