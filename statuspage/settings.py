@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "maintenance",
     "notifications",
     "statuspage",
@@ -123,7 +124,38 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Release windows, region state and subscriptions.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ serves Swagger UI from the app's own static files (no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RegionStateEnum": "maintenance.state.RegionState.choices",
+        "WindowStatusEnum": "maintenance.lifecycle.Status",
+        "StatuspageComponentStatusEnum": [
+            "operational",
+            "degraded_performance",
+            "partial_outage",
+            "major_outage",
+            "under_maintenance",
+        ],
+        "StatuspageIndicatorEnum": ["none", "minor", "major", "critical", "maintenance"],
+        "StatuspageIncidentStatusEnum": ["investigating", "identified", "monitoring", "resolved", "postmortem"],
+        "StatuspageMaintenanceStatusEnum": ["scheduled", "in_progress", "verifying", "completed"],
+    },
 }
+
+# --- Cache ----------------------------------------------------------------------
+# CACHE_URL: locmem:// (the default, per process), redis://host:6379/1 (shared by every process), or dummy://.
+CACHE_URL = env_url("CACHE_URL", "locmem://", schemes={"locmem", "redis", "rediss", "dummy"})
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL.startswith("dummy://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "offpeak"}}
+# How long a rendered public page is reused while nothing it shows has changed, and the max-age clients get.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 15, minimum=0, maximum=3600)
+PUBLIC_MAX_AGE = env_int("PUBLIC_MAX_AGE", 15, minimum=0, maximum=3600)
 
 # --- Celery ----------------------------------------------------------------
 # The default broker is kombu's filesystem transport under var/, so a small

@@ -1,6 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from statuspage import feeds, views
 
 from statuspage.health import healthz
 
@@ -9,4 +13,16 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("statuspage.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v2/", include("statuspage.api.v2")),
+    path("", views.status_page, name="status"),
+    path("windows/<int:pk>/", views.window_detail, name="window-detail"),
+    path("history/", views.history, name="history"),
+    path("feeds/maintenance.ics", feeds.all_regions_ics, name="feed-ics"),
+    path("feeds/maintenance.atom", feeds.atom, name="feed-atom"),
+    path("feeds/maintenance.rss", feeds.rss, name="feed-rss"),
+    path("feeds/<slug:slug>.ics", feeds.region_ics, name="feed-region-ics"),
+    # The language switcher posts here from cached pages, which carry no per-visitor CSRF token; switching the
+    # language is harmless, so the view is exempt.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
 ]

@@ -1,6 +1,9 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from statuspage.api import views
+from statuspage.api.status import RegionStatusView, StatusView
+from statuspage.caching import conditional
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -8,3 +11,8 @@ router.register("regions", views.RegionViewSet, basename="region")
 router.register("windows", views.WindowViewSet, basename="window")
 
 urlpatterns = router.urls
+
+urlpatterns += [
+    path("status/", conditional(StatusView.as_view()), name="api-status"),
+    path("status/<slug:slug>/", conditional(RegionStatusView.as_view()), name="api-region-status"),
+]

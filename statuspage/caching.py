@@ -1,0 +1,126 @@
+"""Conditional GETs and a short-lived cache of rendered public pages.
+
+A rendered page is kept in the ``default`` cache under a key made of the path,
+the language and the *content version*. The version has two parts:
+
+- a counter in the cache that the save/delete signals of every model the pages
+  show bump, so a change made through the ORM shows at once (in every process
+  when the cache is shared, as with ``CACHE_URL=redis://``);
+- a fingerprint of those tables (latest change and row count of each), read
+  with one query at most every ``VERSION_SECONDS`` per process, which catches
+  changes made by other processes when each process has its own cache.
+
+So a cached page costs no query at all. The short timeout bounds what only the
+clock changes (a window that starts overrunning).
+"""
+
+import hashlib
+import time
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language
+
+from maintenance.models import AuditEvent, Incident, IncidentUpdate, Region, Window
+
+COUNTER_KEY = "statuspage:counter"
+WATCHED = (Region, Window, Incident, IncidentUpdate, AuditEvent)
+VERSION_SECONDS = 2.0
+_fingerprint = {"value": None, "read_at": float("-inf")}
+
+
+def bump(**kwargs):
+    """Signal receiver: something the public pages show has changed."""
+    try:
+        cache.incr(COUNTER_KEY)
+    except ValueError:
+        cache.set(COUNTER_KEY, 1, None)
+
+
+def forget():
+    """Drop this process's memory of the fingerprint (tests call it between cases)."""
+    _fingerprint.update(value=None, read_at=float("-inf"))
+
+
+def content_version():
+    """A short string that changes whenever a public page's data changes."""
+    now = time.monotonic()
+    if now - _fingerprint["read_at"] >= VERSION_SECONDS:
+        _fingerprint.update(value=table_fingerprint(), read_at=now)
+    raw = repr((_fingerprint["value"], cache.get(COUNTER_KEY, 0)))
+    return hashlib.blake2s(raw.encode(), digest_size=8).hexdigest()
+
+
+def table_fingerprint():
+    """Latest change and row count of each table the public pages show, in one query."""
+    parts = []
+    for model in (Region, Window, Incident):
+        table = connection.ops.quote_name(model._meta.db_table)
+        parts.append(f"(SELECT MAX(updated_at) FROM {table})")
+        parts.append(f"(SELECT COUNT(*) FROM {table})")
+    for model in (IncidentUpdate, AuditEvent, Incident.regions.through):
+        table = connection.ops.quote_name(model._meta.db_table)
+        parts.append(f"(SELECT MAX(id) FROM {table})")
+        parts.append(f"(SELECT COUNT(*) FROM {table})")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return tuple(cursor.fetchone())
+
+
+def etag_for(content):
+    return '"' + hashlib.blake2s(content, digest_size=12).hexdigest() + '"'
+
+
+def conditional(view):
+    """Give a GET/HEAD response an ETag and answer a matching ``If-None-Match`` with 304."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        return finish(request, response)
+
+    return wrapper
+
+
+def finish(request, response):
+    if request.method not in ("GET", "HEAD") or response.status_code != 200 or response.streaming:
+        return response
+    if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+        response.render()
+    if not response.has_header("ETag"):
+        response["ETag"] = etag_for(response.content)
+    patch_cache_control(response, public=True, max_age=settings.PUBLIC_MAX_AGE)
+    patch_vary_headers(response, ("Accept-Language", "Cookie"))
+    return get_conditional_response(request, etag=response["ETag"], response=response)
+
+
+def cached_page(view):
+    """Serve a rendered page from the cache while the content version and language are unchanged."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return finish(request, view(request, *args, **kwargs))
+        # The path without the query string: a cached page takes no parameters, and random query strings must
+        # not each cost a full render.
+        key = f"statuspage:page:{content_version()}:{get_language()}:{request.path}"
+        hit = cache.get(key)
+        if hit is not None:
+            content, content_type, etag = hit
+            response = HttpResponse(content, content_type=content_type)
+            response["ETag"] = etag
+            response["Content-Language"] = get_language()
+            return finish(request, response)
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+        if response.status_code == 200:
+            response["ETag"] = etag_for(response.content)
+            cache.set(key, (response.content, response["Content-Type"], response["ETag"]), settings.PAGE_CACHE_SECONDS)
+        return finish(request, response)
+
+    return wrapper

@@ -1,0 +1,53 @@
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+from statuspage import caching
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=f"browser test needs headless Chromium at {CHROMIUM}; CI installs it")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def seed_regions_again(django_db_blocker):
+    """The live server needs a transactional database, whose teardown empties every table. Put the seed regions
+    of the data migration back afterwards, as later tests expect them."""
+    yield
+    import importlib
+
+    from django.apps import apps
+
+    seed = importlib.import_module("maintenance.migrations.0002_seed_regions")
+    with django_db_blocker.unblock():
+        seed.load(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    caching.forget()
+    yield
+    cache.clear()
+    caching.forget()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()

@@ -1,0 +1,55 @@
+"""maintenance/ics.py: the one VEVENT builder the feeds and the email attachments share."""
+
+from datetime import UTC, datetime
+
+import pytest
+from icalendar import Calendar
+
+from maintenance import ics, lifecycle
+from maintenance.models import Window
+
+
+@pytest.fixture
+def window(regions):
+    return Window.objects.create(
+        region=regions["japan"],
+        month="2027-01-01",
+        starts_at=datetime(2027, 1, 30, 13, 0, tzinfo=UTC),
+        ends_at=datetime(2027, 1, 30, 14, 0, tzinfo=UTC),
+        release_summary="Faster CSV export.",
+    )
+
+
+def test_event_carries_stable_uid_sequence_times_and_link(window):
+    lifecycle.announce(window, now=datetime(2027, 1, 20, tzinfo=UTC))
+    window.refresh_from_db()
+    event = ics.build_event(window, "https://status.example.com")
+    assert str(event["UID"]) == f"window-{window.pk}@status.example.com"
+    assert event["SEQUENCE"] == 1
+    assert event.decoded("DTSTART") == window.starts_at and event["DTSTART"].to_ical() == b"20270130T130000Z"
+    assert event["DTEND"].to_ical() == b"20270130T140000Z"
+    assert str(event["SUMMARY"]) == "Japan: Monthly release"
+    assert str(event["URL"]) == f"https://status.example.com/windows/{window.pk}/"
+    assert str(event["DESCRIPTION"]) == f"Faster CSV export.\n\nhttps://status.example.com/windows/{window.pk}/"
+    assert str(event["STATUS"]) == "CONFIRMED"
+
+
+def test_cancel_method_marks_the_event_cancelled(window):
+    lifecycle.cancel(window)
+    window.refresh_from_db()
+    calendar = Calendar.from_ical(ics.calendar_bytes([window], "https://status.example.com", "Notice", ics.CANCEL))
+    assert str(calendar["METHOD"]) == "CANCEL"
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["STATUS"]) == "CANCELLED" and event["SEQUENCE"] == 1
+
+
+def test_planned_window_is_tentative_and_the_calendar_has_the_required_headers(window):
+    calendar = Calendar.from_ical(ics.calendar_bytes([window], "http://127.0.0.1:8000", "Offpeak maintenance"))
+    assert (str(calendar["PRODID"]), str(calendar["VERSION"]), str(calendar["X-WR-CALNAME"])) == (
+        "-//Offpeak//Release windows//EN",
+        "2.0",
+        "Offpeak maintenance",
+    )
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["STATUS"]) == "TENTATIVE" and str(event["UID"]) == f"window-{window.pk}@127.0.0.1"

@@ -1,0 +1,59 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.cache import cache
+
+from maintenance import lifecycle, planning
+from maintenance.models import Incident, IncidentUpdate, Window
+from statuspage import caching
+
+# A Tuesday; the November windows fall on Saturday 28 November 2026.
+NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    caching.forget()
+    yield
+    cache.clear()
+    caching.forget()
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def run_window(window, *, overrun=False, open_=False):
+    """Announce a window a week ahead, start it on time and complete it (a little late when ``overrun``)."""
+    lifecycle.announce(window, "release manager", now=window.starts_at - timedelta(days=7))
+    lifecycle.start(window, "pipeline", now=window.starts_at)
+    if open_:
+        return
+    end = window.ends_at + timedelta(minutes=25) if overrun else window.ends_at - timedelta(minutes=5)
+    lifecycle.complete(window, "pipeline", now=end)
+
+
+@pytest.fixture
+def history(regions, frozen):
+    """Windows from August 2026 (three past months run, with a late one) to a year ahead, and two incidents."""
+    planning.plan(datetime(2026, 8, 1, tzinfo=UTC), 16)
+    past = Window.objects.filter(starts_at__lt=NOW).select_related("region").order_by("starts_at")
+    for window in past:
+        run_window(window, overrun=window.region.slug == "japan" and window.month.month == 10)
+    incident = Incident.objects.create(
+        title="Slow logins",
+        impact=Incident.Impact.MINOR,
+        status=Incident.Status.RESOLVED,
+        started_at=datetime(2026, 10, 5, 8, 0, tzinfo=UTC),
+        resolved_at=datetime(2026, 10, 5, 9, 30, tzinfo=UTC),
+    )
+    incident.regions.set([regions["eu-frankfurt"], regions["eu-ireland"]])
+    IncidentUpdate.objects.create(
+        incident=incident, status="investigating", body="Looking.", created_at=incident.started_at
+    )
+    IncidentUpdate.objects.create(incident=incident, status="resolved", body="Fixed.", created_at=incident.resolved_at)
+    return incident
