@@ -63,6 +63,8 @@ class Actor:
             return who
         if who is None:
             return cls(label="system")
+        if not getattr(who, "is_authenticated", False):
+            return cls(label="anonymous")
         if isinstance(who, str):
             return cls(label=who)
         return cls(user=who, label=who.get_username())
@@ -95,15 +97,23 @@ def start(window, actor=None, reason="", now=None):
         return _apply(window, actor, "start", reason, now, status=Status.IN_PROGRESS, actual_start=now)
 
 
-def complete(window, actor=None, reason="", now=None):
-    """in_progress → completed."""
+def complete(window, actor=None, reason="", now=None, at_announced_end=False):
+    """in_progress → completed.
+
+    ``at_announced_end`` (the beat's automatic completion) records the announced
+    end as the actual end rather than the moment the tick happened to run, so a
+    late tick does not show up as an overrun.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         window = _lock(window)
         if window.status == Status.COMPLETED:
             return _unchanged(window, "The window is already completed.")
         _require(window, {Status.IN_PROGRESS}, "complete")
-        return _apply(window, actor, "complete", reason, now, status=Status.COMPLETED, actual_end=now)
+        actual_end = min(now, window.ends_at) if at_announced_end else now
+        if window.actual_start and actual_end < window.actual_start:
+            actual_end = window.actual_start
+        return _apply(window, actor, "complete", reason, now, status=Status.COMPLETED, actual_end=actual_end)
 
 
 def cancel(window, actor=None, reason="", now=None):
@@ -172,19 +182,20 @@ def advance(now=None):
         outcomes.append(_try(start, window_id, now))
     due_to_complete = Window.objects.filter(status=Status.IN_PROGRESS, auto_complete=True, ends_at__lte=now)
     for window_id in due_to_complete.values_list("id", flat=True):
-        outcomes.append(_try(complete, window_id, now))
+        outcomes.append(_try(partial(complete, at_announced_end=True), window_id, now))
     return [outcome for outcome in outcomes if outcome is not None]
 
 
 def _try(action, window_id, now):
     try:
-        return action(Window(pk=window_id), SCHEDULE, "automatic at the scheduled time", now)
+        return action(Window(pk=window_id), actor=SCHEDULE, reason="automatic at the scheduled time", now=now)
     except (TransitionError, Window.DoesNotExist):
         return None  # someone else moved it first; the next tick sees the new state
 
 
 def _lock(window):
-    return Window.objects.select_for_update().select_related("region").get(pk=window.pk)
+    # Lock the window row only: locking the joined region would serialise every change in that region.
+    return Window.objects.select_for_update(of=("self",)).select_related("region").get(pk=window.pk)
 
 
 def _require(window, allowed, verb):
@@ -215,7 +226,7 @@ def _apply(window, actor, action, reason, now, bump=False, **changes):
         actor_label=actor.label,
         action=action,
         changes=diff,
-        reason=reason[:500],
+        reason=(reason or "")[:500],
         created_at=now,
     )
     transaction.on_commit(partial(_tell, window.pk, action, window.sequence))
