@@ -167,9 +167,13 @@ class WindowAdmin(admin.ModelAdmin):
             path(
                 "<int:object_id>/reschedule/",
                 self.admin_site.admin_view(self.reschedule_view),
-                name="window_reschedule",
+                name="maintenance_window_reschedule",
             ),
-            path("<int:object_id>/extend/", self.admin_site.admin_view(self.extend_view), name="window_extend"),
+            path(
+                "<int:object_id>/extend/",
+                self.admin_site.admin_view(self.extend_view),
+                name="maintenance_window_extend",
+            ),
             *super().get_urls(),
         ]
 
