@@ -40,16 +40,16 @@ class IncidentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+OPENING_STATUSES = [choice for choice in Incident.Status.choices if choice[0] != Incident.Status.RESOLVED]
+
+
 class OpenIncidentSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     regions = serializers.SlugRelatedField(
         slug_field="slug", many=True, queryset=Region.objects.all(), help_text="Region slugs, e.g. eu-frankfurt."
     )
     impact = serializers.ChoiceField(choices=Incident.Impact.choices, default=Incident.Impact.MINOR)
-    status = serializers.ChoiceField(
-        choices=[c for c in Incident.Status.choices if c[0] != Incident.Status.RESOLVED],
-        default=Incident.Status.INVESTIGATING,
-    )
+    status = serializers.ChoiceField(choices=OPENING_STATUSES, default=Incident.Status.INVESTIGATING)
     body = serializers.CharField(max_length=10000, help_text="The first message customers read.")
     started_at = serializers.DateTimeField(required=False, help_text="Defaults to now; not in the future.")
 

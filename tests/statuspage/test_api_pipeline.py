@@ -236,3 +236,25 @@ def test_a_pipeline_runs_a_window_from_announce_to_complete_over_http(window, ma
         "extend",
         "complete",
     ]
+
+
+def test_the_openapi_schema_describes_the_actions_and_their_errors(db):
+    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    extend = paths["/api/v1/windows/{id}/extend/"]["post"]
+    assert set(extend["responses"]) == {"200", "400", "401", "403", "404", "409", "422"}
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in extend["parameters"])
+    assert "/api/v1/incidents/{id}/resolve/" in paths and "/api/v1/sla/" in paths
+
+
+def test_old_idempotency_keys_are_purged(window, pipeline, clock, settings):
+    from maintenance.models import IdempotencyKey
+    from maintenance.tasks import purge_idempotency_keys
+
+    bring_to(window, "scheduled")
+    pipeline.post(f"/api/v1/windows/{window.pk}/extend/", {"minutes": 5}, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    clock.move_to(NOW + timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS, seconds=1))
+    pipeline.post(f"/api/v1/windows/{window.pk}/extend/", {"minutes": 5}, format="json", HTTP_IDEMPOTENCY_KEY="new")
+    assert purge_idempotency_keys() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
