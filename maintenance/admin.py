@@ -296,7 +296,11 @@ class FreezeAdmin(admin.ModelAdmin):
             affected = affected.filter(region=obj.region_id)
         for window in affected.select_related("region"):
             if window.status == Window.Status.PLANNED:
-                lifecycle.cancel(window, actor=request.user, reason=gettext("Month frozen: %s") % obj)
+                try:
+                    lifecycle.cancel(window, actor=request.user, reason=gettext("Month frozen: %s") % obj)
+                except lifecycle.TransitionError as exc:  # it moved on meanwhile
+                    self.message_user(request, f"{window}: {exc}", messages.WARNING)
+                    continue
                 self.message_user(request, gettext("%s: cancelled, the month is frozen.") % window, messages.INFO)
             else:
                 self.message_user(
@@ -323,8 +327,11 @@ class IncidentForm(forms.ModelForm):
         data = super().clean()
         if self.instance.pk is None and not data.get("first_update"):
             self.add_error("first_update", _("Write what customers should read first."))
-        if data.get("started_at") and data["started_at"] > timezone.now():
+        started_at = data.get("started_at")
+        if started_at and started_at > timezone.now():
             self.add_error("started_at", _("An incident cannot start in the future."))
+        elif started_at and self.instance.resolved_at and started_at > self.instance.resolved_at:
+            self.add_error("started_at", _("An incident cannot start after it was resolved."))
         return data
 
 

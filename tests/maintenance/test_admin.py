@@ -287,3 +287,24 @@ def test_incidents_are_opened_and_updated_in_the_admin_with_audit_events(admin_c
         ("incident_edit", manager.pk),
         ("incident_resolve", manager.pk),
     ]
+
+
+def test_an_incident_cannot_be_moved_to_start_after_its_resolution(admin_client, regions):
+    from maintenance import incidents
+
+    incident = incidents.open_incident("Slow", [regions["us"]], "minor", "Slow.", now=NOW - timedelta(hours=2))
+    incidents.resolve(incident, now=NOW - timedelta(hours=1))
+    response = admin_client.post(
+        f"/admin/maintenance/incident/{incident.pk}/change/",
+        {
+            "title": "Slow",
+            "regions": [regions["us"].pk],
+            "impact": "minor",
+            "started_at_0": "2026-11-10",
+            "started_at_1": "11:30:00",
+            "updates-TOTAL_FORMS": "0",
+            "updates-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "An incident cannot start after it was resolved." in response.content.decode()
