@@ -6,6 +6,7 @@ incident's status or times.
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from maintenance.lifecycle import Actor
 from maintenance.models import AuditEvent, Incident, IncidentUpdate
@@ -23,11 +24,11 @@ def open_incident(title, regions, impact, body, actor=None, status=Status.INVEST
     started_at = started_at or now
     regions = list(regions)
     if not regions:
-        raise IncidentError("An incident affects at least one region.")
+        raise IncidentError(_("An incident affects at least one region."))
     if started_at > now:
-        raise IncidentError("An incident cannot start in the future.")
+        raise IncidentError(_("An incident cannot start in the future."))
     if status == Status.RESOLVED:
-        raise IncidentError("Open the incident first, then resolve it.")
+        raise IncidentError(_("Open the incident first, then resolve it."))
     with transaction.atomic():
         incident = Incident.objects.create(title=title, impact=impact, status=status, started_at=started_at)
         incident.regions.set(regions)
@@ -56,7 +57,7 @@ def post_update(incident, status, body, actor=None, impact=None, now=None):
     with transaction.atomic():
         incident = _lock(incident)
         if incident.status == Status.RESOLVED:
-            raise IncidentError("The incident is resolved; open a new one.")
+            raise IncidentError(_("The incident is resolved; open a new one."))
         changes = {}
         if incident.status != status:
             changes["status"] = [incident.status, status]
@@ -79,15 +80,18 @@ def resolve(incident, body="", actor=None, resolved_at=None, now=None):
         if incident.status == Status.RESOLVED:
             return incident
         if resolved_at < incident.started_at:
-            raise IncidentError("An incident cannot be resolved before it started.")
+            raise IncidentError(_("An incident cannot be resolved before it started."))
         if resolved_at > now:
-            raise IncidentError("An incident cannot be resolved in the future.")
+            raise IncidentError(_("An incident cannot be resolved in the future."))
         changes = {"status": [incident.status, Status.RESOLVED], "resolved_at": [None, resolved_at.isoformat()]}
         incident.status = Status.RESOLVED
         incident.resolved_at = resolved_at
         incident.save(update_fields=["status", "resolved_at", "updated_at"])
         IncidentUpdate.objects.create(
-            incident=incident, status=Status.RESOLVED, body=body or "This incident has been resolved.", created_at=now
+            incident=incident,
+            status=Status.RESOLVED,
+            body=body or _("This incident has been resolved."),
+            created_at=now,
         )
         _audit(incident, actor, "incident_resolve", changes, now, reason=body)
     return incident

@@ -21,6 +21,8 @@ from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from maintenance import rule
 from maintenance.models import AuditEvent, Window
@@ -29,13 +31,22 @@ from maintenance.signals import window_changed
 logger = logging.getLogger(__name__)
 Status = Window.Status
 MAX_EXTENSION_MINUTES = 240
+# Messages are translated in the language active when they are shown (the API and admin request's).
 DONE = {
-    "announce": "Announced",
-    "start": "Started",
-    "complete": "Completed",
-    "cancel": "Cancelled",
-    "reschedule": "Rescheduled",
-    "extend": "Extended",
+    "announce": gettext_lazy("Announced."),
+    "start": gettext_lazy("Started."),
+    "complete": gettext_lazy("Completed."),
+    "cancel": gettext_lazy("Cancelled."),
+    "reschedule": gettext_lazy("Rescheduled."),
+    "extend": gettext_lazy("Extended."),
+}
+REFUSED = {
+    "announce": gettext_lazy("The window is %(state)s, so it cannot be announced."),
+    "start": gettext_lazy("The window is %(state)s, so it cannot be started."),
+    "complete": gettext_lazy("The window is %(state)s, so it cannot be completed."),
+    "cancel": gettext_lazy("The window is %(state)s, so it cannot be cancelled."),
+    "reschedule": gettext_lazy("The window is %(state)s, so it cannot be rescheduled."),
+    "extend": gettext_lazy("The window is %(state)s, so it cannot be extended."),
 }
 
 
@@ -79,10 +90,10 @@ def announce(window, actor=None, reason="", now=None):
     with transaction.atomic():
         window = _lock(window)
         if window.status == Status.SCHEDULED:
-            return _unchanged(window, "The window is already announced.")
+            return _unchanged(window, _("The window is already announced."))
         _require(window, {Status.PLANNED}, "announce")
         if window.starts_at <= now:
-            raise TransitionError("A window that has already started cannot be announced; reschedule it first.")
+            raise TransitionError(_("A window that has already started cannot be announced; reschedule it first."))
         return _apply(window, actor, "announce", reason, now, bump=True, status=Status.SCHEDULED, announced_at=now)
 
 
@@ -92,7 +103,7 @@ def start(window, actor=None, reason="", now=None):
     with transaction.atomic():
         window = _lock(window)
         if window.status == Status.IN_PROGRESS:
-            return _unchanged(window, "The window is already in progress.")
+            return _unchanged(window, _("The window is already in progress."))
         _require(window, {Status.SCHEDULED, Status.PLANNED}, "start")
         return _apply(window, actor, "start", reason, now, status=Status.IN_PROGRESS, actual_start=now)
 
@@ -108,7 +119,7 @@ def complete(window, actor=None, reason="", now=None, at_announced_end=False):
     with transaction.atomic():
         window = _lock(window)
         if window.status == Status.COMPLETED:
-            return _unchanged(window, "The window is already completed.")
+            return _unchanged(window, _("The window is already completed."))
         _require(window, {Status.IN_PROGRESS}, "complete")
         actual_end = min(now, window.ends_at) if at_announced_end else now
         if window.actual_start and actual_end < window.actual_start:
@@ -122,7 +133,7 @@ def cancel(window, actor=None, reason="", now=None):
     with transaction.atomic():
         window = _lock(window)
         if window.status == Status.CANCELLED:
-            return _unchanged(window, "The window is already cancelled.")
+            return _unchanged(window, _("The window is already cancelled."))
         _require(window, {Status.PLANNED, Status.SCHEDULED}, "cancel")
         return _apply(window, actor, "cancel", reason, now, bump=True, status=Status.CANCELLED)
 
@@ -131,19 +142,20 @@ def reschedule(window, starts_at, ends_at, actor=None, reason="", now=None):
     """New times for a planned or scheduled window, still ahead and 1–60 minutes long."""
     now = now or timezone.now()
     if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
-        raise TransitionError("Give the new times with a UTC offset.")
+        raise TransitionError(_("Give the new times with a UTC offset."))
     minutes = (ends_at - starts_at) / timedelta(minutes=1)
     if not rule.MIN_MINUTES <= minutes <= rule.MAX_MINUTES:
         raise TransitionError(
-            f"A window lasts {rule.MIN_MINUTES} to {rule.MAX_MINUTES} minutes; asked for {minutes:g}."
+            _("A window lasts %(min)s to %(max)s minutes; asked for %(minutes)s.")
+            % {"min": rule.MIN_MINUTES, "max": rule.MAX_MINUTES, "minutes": f"{minutes:g}"}
         )
     with transaction.atomic():
         window = _lock(window)
         _require(window, {Status.PLANNED, Status.SCHEDULED}, "reschedule")
         if window.starts_at == starts_at and window.ends_at == ends_at:
-            return _unchanged(window, "The window already has these times.")
+            return _unchanged(window, _("The window already has these times."))
         if starts_at <= now:
-            raise TransitionError("The new start must lie in the future.")
+            raise TransitionError(_("The new start must lie in the future."))
         return _apply(
             window,
             actor,
@@ -161,7 +173,10 @@ def extend(window, minutes, actor=None, reason="", now=None):
     """Push the end of a scheduled or running window back by ``minutes``."""
     now = now or timezone.now()
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_EXTENSION_MINUTES:
-        raise TransitionError(f"An extension is 1 to {MAX_EXTENSION_MINUTES} minutes; got {minutes!r}.")
+        raise TransitionError(
+            _("An extension is 1 to %(max)s minutes; got %(minutes)r.")
+            % {"max": MAX_EXTENSION_MINUTES, "minutes": minutes}
+        )
     with transaction.atomic():
         window = _lock(window)
         _require(window, {Status.SCHEDULED, Status.IN_PROGRESS}, "extend")
@@ -201,7 +216,7 @@ def _lock(window):
 def _require(window, allowed, verb):
     if window.status not in allowed:
         state = window.get_status_display().lower()
-        raise TransitionError(f"The window is {state}, so it cannot be {DONE[verb].lower()}.")
+        raise TransitionError(REFUSED[verb] % {"state": state})
 
 
 def _unchanged(window, message):
@@ -230,7 +245,7 @@ def _apply(window, actor, action, reason, now, bump=False, **changes):
         created_at=now,
     )
     transaction.on_commit(partial(_tell, window.pk, action, window.sequence))
-    return Outcome(window=window, changed=True, message=f"{DONE[action]}.")
+    return Outcome(window=window, changed=True, message=str(DONE[action]))
 
 
 def _tell(window_id, action, sequence):

@@ -3,6 +3,7 @@ import json
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -39,12 +40,12 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 class IsReleaseManager(permissions.BasePermission):
     """Authenticated, with the ``maintenance.manage_windows`` permission (the Release managers group has it)."""
 
-    message = "Only release managers may change windows and incidents."
+    message = _("Only release managers may change windows and incidents.")
 
     def has_permission(self, request, view):
         user = request.user
         if not (user and user.is_authenticated):
-            raise exceptions.NotAuthenticated("Authentication credentials were not provided: send a token.")
+            raise exceptions.NotAuthenticated(_("Authentication credentials were not provided: send a token."))
         return user.has_perm("maintenance.manage_windows")
 
 
@@ -173,7 +174,7 @@ class WindowViewSet(viewsets.ReadOnlyModelViewSet):
             stored = IdempotencyKey.objects.get(user=request.user, key=key)
         if stored.endpoint != endpoint or stored.request_hash != digest:
             return Response(
-                {"detail": "This Idempotency-Key was already used with another endpoint or body; use a new key."},
+                {"detail": _("This Idempotency-Key was already used with another endpoint or body; use a new key.")},
                 status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
         return Response(stored.response_body, status=stored.response_status, headers={"Idempotent-Replayed": "true"})
@@ -189,5 +190,5 @@ class WindowViewSet(viewsets.ReadOnlyModelViewSet):
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The transition is not allowed now."
+    default_detail = _("The transition is not allowed now.")
     default_code = "conflict"

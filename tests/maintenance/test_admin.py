@@ -84,7 +84,7 @@ def test_every_transition_through_the_admin_action(admin_client, manager, window
         assert window.status == from_state
     else:
         assert window.status == expected
-        assert message == f"{window}: {lifecycle.DONE[action]}."
+        assert message == f"{window}: {lifecycle.DONE[action]}"
         assert AuditEvent.objects.filter(window=window).latest("id").actor == manager
 
 

@@ -258,3 +258,11 @@ def test_old_idempotency_keys_are_purged(window, pipeline, clock, settings):
     pipeline.post(f"/api/v1/windows/{window.pk}/extend/", {"minutes": 5}, format="json", HTTP_IDEMPOTENCY_KEY="new")
     assert purge_idempotency_keys() == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_a_refusal_is_explained_in_the_callers_language(window, pipeline):
+    response = pipeline.post(f"/api/v1/windows/{window.pk}/complete/", HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "Das Fenster hat den Status „geplant“ und kann daher nicht abgeschlossen werden."
+    }
