@@ -74,10 +74,10 @@ class Actor:
             return who
         if who is None:
             return cls(label="system")
-        if not getattr(who, "is_authenticated", False):
-            return cls(label="anonymous")
         if isinstance(who, str):
             return cls(label=who)
+        if not getattr(who, "is_authenticated", False):
+            return cls(label="anonymous")
         return cls(user=who, label=who.get_username())
 
 

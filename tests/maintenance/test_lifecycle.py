@@ -216,3 +216,13 @@ def test_advance_task_counts_the_windows_it_moved(window):
     with time_machine.travel(window.starts_at + timedelta(seconds=3), tick=False):
         assert advance_windows() == 1
         assert advance_windows() == 0
+
+
+def test_actor_is_a_user_a_named_system_or_anonymous(admin_user):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert lifecycle.Actor.of(admin_user) == lifecycle.Actor(user=admin_user, label="admin")
+    assert lifecycle.Actor.of("pipeline") == lifecycle.Actor(label="pipeline")
+    assert lifecycle.Actor.of(None) == lifecycle.Actor(label="system")
+    assert lifecycle.Actor.of(AnonymousUser()) == lifecycle.Actor(label="anonymous")
+    assert lifecycle.Actor.of(lifecycle.SCHEDULE) is lifecycle.SCHEDULE
