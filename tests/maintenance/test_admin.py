@@ -308,3 +308,8 @@ def test_an_incident_cannot_be_moved_to_start_after_its_resolution(admin_client,
     )
     assert response.status_code == 200
     assert "An incident cannot start after it was resolved." in response.content.decode()
+
+
+def test_the_reschedule_form_speaks_german(admin_client, window):
+    page = admin_client.get(f"{CHANGELIST}{window.pk}/reschedule/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Neuer Beginn (UTC)" in page and 'value="Verschieben"' in page and "Geplant" in page

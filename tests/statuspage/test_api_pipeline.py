@@ -266,3 +266,55 @@ def test_a_refusal_is_explained_in_the_callers_language(window, pipeline):
     assert response.json() == {
         "detail": "Das Fenster hat den Status „geplant“ und kann daher nicht abgeschlossen werden."
     }
+
+
+@pytest.mark.integration
+def test_two_simultaneous_calls_with_one_key_change_the_window_once(transactional_db):
+    """On PostgreSQL, two pipeline retries racing with the same key: one extension, the same answer twice."""
+    import threading
+
+    from django.contrib.auth.models import Permission
+    from django.db import connection
+
+    from maintenance.models import Region
+
+    # A transactional test before this one may have flushed the seed data: bring what we need.
+    region, _ = Region.objects.get_or_create(
+        slug="singapore", defaults={"name": "Singapore", "timezone": "Asia/Singapore", "offpeak_start": "22:00"}
+    )
+    starts_at = NOW + timedelta(days=3)
+    window = Window.objects.create(
+        region=region,
+        month=starts_at.date().replace(day=1),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+    )
+    bring_to(window, "scheduled")
+    user = User.objects.create_user("racer")
+    user.user_permissions.add(Permission.objects.get(codename="manage_windows"))
+    key = Token.objects.create(user=user).key
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def call():
+        try:
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+            barrier.wait()
+            response = client.post(
+                f"/api/v1/windows/{window.pk}/extend/", {"minutes": 15}, format="json", HTTP_IDEMPOTENCY_KEY="race-1"
+            )
+            answers.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=call) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [status for status, _ in answers] == [200, 200], answers
+    assert answers[0][1] == answers[1][1]
+    window.refresh_from_db()
+    assert (window.duration, window.sequence) == (timedelta(minutes=75), 2)
+    assert AuditEvent.objects.filter(window=window, action="extend").count() == 1
