@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -261,7 +262,8 @@ def test_old_idempotency_keys_are_purged(window, pipeline, clock, settings):
 
 
 def test_a_refusal_is_explained_in_the_callers_language(window, pipeline):
-    response = pipeline.post(f"/api/v1/windows/{window.pk}/complete/", HTTP_ACCEPT_LANGUAGE="de")
+    with translation.override("en"):  # puts English back after the German request
+        response = pipeline.post(f"/api/v1/windows/{window.pk}/complete/", HTTP_ACCEPT_LANGUAGE="de")
     assert response.status_code == 409
     assert response.json() == {
         "detail": "Das Fenster hat den Status „geplant“ und kann daher nicht abgeschlossen werden."

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from maintenance import incidents
 from maintenance.models import Region
@@ -38,7 +39,8 @@ def test_sla_page_shows_twelve_months_by_region_with_met_or_missed(
 
 
 def test_sla_page_in_german(client, regions, outage):
-    with time_machine.travel(LATER, tick=False):
+    # override() puts the previous language back after the request, which activates German.
+    with time_machine.travel(LATER, tick=False), translation.override("en"):
         response = client.get("/sla/", HTTP_ACCEPT_LANGUAGE="de")
     html = response.content.decode()
     assert "Verfügbarkeit nach Region und Monat" in html
