@@ -29,7 +29,7 @@ def sla_page(request):
 
 @require_safe
 def sla_csv(request):
-    """The same ledger as CSV: one row per region and month, the current month first."""
+    """The same ledger as CSV: one row per region and month, region by region, oldest month first."""
     now = timezone.now()
     months = sla.last_months(now, MONTHS_SHOWN)[::-1]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
