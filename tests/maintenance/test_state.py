@@ -46,3 +46,19 @@ def test_overlapping_window_and_incidents_the_worst_one_wins(regions, django_ass
     lifecycle.complete(window, now=window.ends_at)
     assert Window.objects.get(pk=window.pk).status == Window.Status.COMPLETED
     assert region_states(window.ends_at)[frankfurt] == RegionState.OPERATIONAL
+
+
+def test_two_running_windows_in_one_region_the_overrunning_one_wins(regions):
+    india = regions["india"]
+    frankfurt_november()  # plans every region's November window
+    first = Window.objects.get(region=india, month="2026-11-01")
+    lifecycle.start(first, now=first.starts_at)
+    extra_start = first.ends_at - timedelta(minutes=10)
+    extra = Window.objects.create(
+        region=india, month="2026-11-01", starts_at=extra_start, ends_at=extra_start + timedelta(minutes=40)
+    )
+    lifecycle.start(extra, now=extra_start)
+    assert region_states(first.ends_at - timedelta(minutes=1))[india] == RegionState.UNDER_MAINTENANCE
+    assert region_states(first.ends_at + timedelta(minutes=1))[india] == RegionState.OVERRUNNING
+    lifecycle.complete(first, now=first.ends_at + timedelta(minutes=2))
+    assert region_states(first.ends_at + timedelta(minutes=3))[india] == RegionState.UNDER_MAINTENANCE
