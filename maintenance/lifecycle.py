@@ -21,6 +21,8 @@ from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from maintenance import rule
 from maintenance.models import AuditEvent, Window
@@ -29,13 +31,22 @@ from maintenance.signals import window_changed
 logger = logging.getLogger(__name__)
 Status = Window.Status
 MAX_EXTENSION_MINUTES = 240
+# Messages are translated in the language active when they are shown (the API and admin request's).
 DONE = {
-    "announce": "Announced",
-    "start": "Started",
-    "complete": "Completed",
-    "cancel": "Cancelled",
-    "reschedule": "Rescheduled",
-    "extend": "Extended",
+    "announce": gettext_lazy("Announced."),
+    "start": gettext_lazy("Started."),
+    "complete": gettext_lazy("Completed."),
+    "cancel": gettext_lazy("Cancelled."),
+    "reschedule": gettext_lazy("Rescheduled."),
+    "extend": gettext_lazy("Extended."),
+}
+REFUSED = {
+    "announce": gettext_lazy("The window is %(state)s, so it cannot be announced."),
+    "start": gettext_lazy("The window is %(state)s, so it cannot be started."),
+    "complete": gettext_lazy("The window is %(state)s, so it cannot be completed."),
+    "cancel": gettext_lazy("The window is %(state)s, so it cannot be cancelled."),
+    "reschedule": gettext_lazy("The window is %(state)s, so it cannot be rescheduled."),
+    "extend": gettext_lazy("The window is %(state)s, so it cannot be extended."),
 }
 
 
@@ -65,6 +76,8 @@ class Actor:
             return cls(label="system")
         if isinstance(who, str):
             return cls(label=who)
+        if not getattr(who, "is_authenticated", False):
+            return cls(label="anonymous")
         return cls(user=who, label=who.get_username())
 
 
@@ -77,10 +90,10 @@ def announce(window, actor=None, reason="", now=None):
     with transaction.atomic():
         window = _lock(window)
         if window.status == Status.SCHEDULED:
-            return _unchanged(window, "The window is already announced.")
+            return _unchanged(window, _("The window is already announced."))
         _require(window, {Status.PLANNED}, "announce")
         if window.starts_at <= now:
-            raise TransitionError("A window that has already started cannot be announced; reschedule it first.")
+            raise TransitionError(_("A window that has already started cannot be announced; reschedule it first."))
         return _apply(window, actor, "announce", reason, now, bump=True, status=Status.SCHEDULED, announced_at=now)
 
 
@@ -90,20 +103,28 @@ def start(window, actor=None, reason="", now=None):
     with transaction.atomic():
         window = _lock(window)
         if window.status == Status.IN_PROGRESS:
-            return _unchanged(window, "The window is already in progress.")
+            return _unchanged(window, _("The window is already in progress."))
         _require(window, {Status.SCHEDULED, Status.PLANNED}, "start")
         return _apply(window, actor, "start", reason, now, status=Status.IN_PROGRESS, actual_start=now)
 
 
-def complete(window, actor=None, reason="", now=None):
-    """in_progress → completed."""
+def complete(window, actor=None, reason="", now=None, at_announced_end=False):
+    """in_progress → completed.
+
+    ``at_announced_end`` (the beat's automatic completion) records the announced
+    end as the actual end rather than the moment the tick happened to run, so a
+    late tick does not show up as an overrun.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         window = _lock(window)
         if window.status == Status.COMPLETED:
-            return _unchanged(window, "The window is already completed.")
+            return _unchanged(window, _("The window is already completed."))
         _require(window, {Status.IN_PROGRESS}, "complete")
-        return _apply(window, actor, "complete", reason, now, status=Status.COMPLETED, actual_end=now)
+        actual_end = min(now, window.ends_at) if at_announced_end else now
+        if window.actual_start and actual_end < window.actual_start:
+            actual_end = window.actual_start
+        return _apply(window, actor, "complete", reason, now, status=Status.COMPLETED, actual_end=actual_end)
 
 
 def cancel(window, actor=None, reason="", now=None):
@@ -112,7 +133,7 @@ def cancel(window, actor=None, reason="", now=None):
     with transaction.atomic():
         window = _lock(window)
         if window.status == Status.CANCELLED:
-            return _unchanged(window, "The window is already cancelled.")
+            return _unchanged(window, _("The window is already cancelled."))
         _require(window, {Status.PLANNED, Status.SCHEDULED}, "cancel")
         return _apply(window, actor, "cancel", reason, now, bump=True, status=Status.CANCELLED)
 
@@ -121,19 +142,20 @@ def reschedule(window, starts_at, ends_at, actor=None, reason="", now=None):
     """New times for a planned or scheduled window, still ahead and 1–60 minutes long."""
     now = now or timezone.now()
     if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
-        raise TransitionError("Give the new times with a UTC offset.")
+        raise TransitionError(_("Give the new times with a UTC offset."))
     minutes = (ends_at - starts_at) / timedelta(minutes=1)
     if not rule.MIN_MINUTES <= minutes <= rule.MAX_MINUTES:
         raise TransitionError(
-            f"A window lasts {rule.MIN_MINUTES} to {rule.MAX_MINUTES} minutes; asked for {minutes:g}."
+            _("A window lasts %(min)s to %(max)s minutes; asked for %(minutes)s.")
+            % {"min": rule.MIN_MINUTES, "max": rule.MAX_MINUTES, "minutes": f"{minutes:g}"}
         )
     with transaction.atomic():
         window = _lock(window)
         _require(window, {Status.PLANNED, Status.SCHEDULED}, "reschedule")
         if window.starts_at == starts_at and window.ends_at == ends_at:
-            return _unchanged(window, "The window already has these times.")
+            return _unchanged(window, _("The window already has these times."))
         if starts_at <= now:
-            raise TransitionError("The new start must lie in the future.")
+            raise TransitionError(_("The new start must lie in the future."))
         return _apply(
             window,
             actor,
@@ -151,7 +173,10 @@ def extend(window, minutes, actor=None, reason="", now=None):
     """Push the end of a scheduled or running window back by ``minutes``."""
     now = now or timezone.now()
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_EXTENSION_MINUTES:
-        raise TransitionError(f"An extension is 1 to {MAX_EXTENSION_MINUTES} minutes; got {minutes!r}.")
+        raise TransitionError(
+            _("An extension is 1 to %(max)s minutes; got %(minutes)r.")
+            % {"max": MAX_EXTENSION_MINUTES, "minutes": minutes}
+        )
     with transaction.atomic():
         window = _lock(window)
         _require(window, {Status.SCHEDULED, Status.IN_PROGRESS}, "extend")
@@ -172,25 +197,26 @@ def advance(now=None):
         outcomes.append(_try(start, window_id, now))
     due_to_complete = Window.objects.filter(status=Status.IN_PROGRESS, auto_complete=True, ends_at__lte=now)
     for window_id in due_to_complete.values_list("id", flat=True):
-        outcomes.append(_try(complete, window_id, now))
+        outcomes.append(_try(partial(complete, at_announced_end=True), window_id, now))
     return [outcome for outcome in outcomes if outcome is not None]
 
 
 def _try(action, window_id, now):
     try:
-        return action(Window(pk=window_id), SCHEDULE, "automatic at the scheduled time", now)
+        return action(Window(pk=window_id), actor=SCHEDULE, reason="automatic at the scheduled time", now=now)
     except (TransitionError, Window.DoesNotExist):
         return None  # someone else moved it first; the next tick sees the new state
 
 
 def _lock(window):
-    return Window.objects.select_for_update().select_related("region").get(pk=window.pk)
+    # Lock the window row only: locking the joined region would serialise every change in that region.
+    return Window.objects.select_for_update(of=("self",)).select_related("region").get(pk=window.pk)
 
 
 def _require(window, allowed, verb):
     if window.status not in allowed:
         state = window.get_status_display().lower()
-        raise TransitionError(f"The window is {state}, so it cannot be {DONE[verb].lower()}.")
+        raise TransitionError(REFUSED[verb] % {"state": state})
 
 
 def _unchanged(window, message):
@@ -215,11 +241,11 @@ def _apply(window, actor, action, reason, now, bump=False, **changes):
         actor_label=actor.label,
         action=action,
         changes=diff,
-        reason=reason[:500],
+        reason=(reason or "")[:500],
         created_at=now,
     )
     transaction.on_commit(partial(_tell, window.pk, action, window.sequence))
-    return Outcome(window=window, changed=True, message=f"{DONE[action]}.")
+    return Outcome(window=window, changed=True, message=str(DONE[action]))
 
 
 def _tell(window_id, action, sequence):

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
@@ -18,3 +20,13 @@ def advance_windows():
     from maintenance import lifecycle
 
     return sum(1 for outcome in lifecycle.advance() if outcome.changed)
+
+
+@shared_task(name="maintenance.tasks.purge_idempotency_keys")
+def purge_idempotency_keys():
+    """Forget pipeline Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS; returns how many."""
+    from maintenance.models import IdempotencyKey
+
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

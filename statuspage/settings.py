@@ -130,7 +130,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "RegionStateEnum": "maintenance.state.RegionState.choices",
-        "WindowStatusEnum": "maintenance.lifecycle.Status",
+        "WindowStatusEnum": "maintenance.models.Window.Status",
+        "IncidentStatusEnum": "maintenance.models.Incident.Status",
+        "IncidentImpactEnum": "maintenance.models.Incident.Impact",
+        "IncidentOpeningStatusEnum": "statuspage.api.incidents.OPENING_STATUSES",
         "StatuspageComponentStatusEnum": [
             "operational",
             "degraded_performance",
@@ -184,6 +187,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "advance-windows": {"task": "maintenance.tasks.advance_windows", "schedule": 30.0},
+    "purge-idempotency-keys": {"task": "maintenance.tasks.purge_idempotency_keys", "schedule": crontab(minute=41)},
     "plan-windows": {
         "task": "maintenance.tasks.plan_windows",
         "schedule": crontab(minute=17, hour=3),
@@ -193,6 +197,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Offpeak ----------------------------------------------------------------
 PLAN_MONTHS_AHEAD = env_int("PLAN_MONTHS_AHEAD", 12, minimum=1, maximum=120)
 SLA_TARGET = env_float("SLA_TARGET", 99.9, minimum=0, maximum=100)
+# How long the pipeline API remembers an Idempotency-Key and its answer.
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1, maximum=24 * 90)
 
 LOGGING = {
     "version": 1,

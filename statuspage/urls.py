@@ -4,8 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from statuspage import feeds, views
-
+from statuspage import feeds, sla_views, views
 from statuspage.health import healthz
 
 urlpatterns = [
@@ -25,4 +24,6 @@ urlpatterns = [
     # The language switcher posts here from cached pages, which carry no per-visitor CSRF token; switching the
     # language is harmless, so the view is exempt.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
+    path("sla/", sla_views.sla_page, name="sla"),
+    path("sla.csv", sla_views.sla_csv, name="sla-csv"),
 ]

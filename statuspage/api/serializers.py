@@ -1,5 +1,9 @@
+from datetime import timedelta
+
+from django.utils import timezone
 from rest_framework import serializers
 
+from maintenance import rule
 from maintenance.models import Region, Window
 
 
@@ -14,6 +18,7 @@ class RegionSerializer(serializers.ModelSerializer):
 class WindowSerializer(serializers.ModelSerializer):
     region = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     month = serializers.DateField(format="%Y-%m", help_text="The region's local month this window serves.")
+    overrunning = serializers.SerializerMethodField(help_text="In progress past its announced end.")
 
     class Meta:
         model = Window
@@ -29,8 +34,52 @@ class WindowSerializer(serializers.ModelSerializer):
             "release_summary",
             "actual_start",
             "actual_end",
+            "announced_at",
+            "overrunning",
+            "auto_start",
+            "auto_complete",
             "edited_by_hand",
             "created_at",
             "updated_at",
         ]
+        read_only_fields = fields
+
+    def get_overrunning(self, window) -> bool:
+        return window.is_overrunning(timezone.now())
+
+
+class ActionSerializer(serializers.Serializer):
+    """The body of announce, start, complete and cancel: an optional reason for the audit log."""
+
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class RescheduleSerializer(ActionSerializer):
+    starts_at = serializers.DateTimeField(help_text="New start, ISO 8601 with a UTC offset.")
+    ends_at = serializers.DateTimeField(
+        help_text="New end, ISO 8601 with a UTC offset; 1 to 60 minutes after the start."
+    )
+
+    def validate(self, attrs):
+        minutes = (attrs["ends_at"] - attrs["starts_at"]) / timedelta(minutes=1)
+        if not rule.MIN_MINUTES <= minutes <= rule.MAX_MINUTES:
+            raise serializers.ValidationError(
+                {
+                    "ends_at": [
+                        f"A window lasts {rule.MIN_MINUTES} to {rule.MAX_MINUTES} minutes; asked for {minutes:g}."
+                    ]
+                }
+            )
+        return attrs
+
+
+class ExtendSerializer(ActionSerializer):
+    minutes = serializers.IntegerField(min_value=1, max_value=240, help_text="Minutes to add to the end.")
+
+
+class WindowActionResponseSerializer(WindowSerializer):
+    message = serializers.CharField(help_text="What happened, e.g. 'Started.' or 'The window is already started.'")
+
+    class Meta(WindowSerializer.Meta):
+        fields = [*WindowSerializer.Meta.fields, "message"]
         read_only_fields = fields

@@ -2,6 +2,8 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from statuspage.api import views
+from statuspage.api.incidents import IncidentViewSet
+from statuspage.api.sla import SlaView
 from statuspage.api.status import RegionStatusView, StatusView
 from statuspage.caching import conditional
 
@@ -9,10 +11,11 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("regions", views.RegionViewSet, basename="region")
 router.register("windows", views.WindowViewSet, basename="window")
+router.register("incidents", IncidentViewSet, basename="incident")
 
 urlpatterns = router.urls
-
 urlpatterns += [
     path("status/", conditional(StatusView.as_view()), name="api-status"),
     path("status/<slug:slug>/", conditional(RegionStatusView.as_view()), name="api-region-status"),
+    path("sla/", SlaView.as_view(), name="api-sla"),
 ]

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models import Max, Prefetch
 from django.urls import path, reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -70,6 +70,7 @@ class Time(serializers.DateTimeField):
 # --- the shapes -----------------------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(component_name="StatuspagePage")
 class PageSerializer(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
@@ -78,11 +79,13 @@ class PageSerializer(serializers.Serializer):
     updated_at = Time()
 
 
+@extend_schema_serializer(component_name="StatuspageIndicator")
 class IndicatorSerializer(serializers.Serializer):
     indicator = serializers.ChoiceField(choices=["none", "minor", "major", "critical", "maintenance"])
     description = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="StatuspageComponent")
 class ComponentSerializer(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
@@ -101,6 +104,7 @@ class ComponentSerializer(serializers.Serializer):
     only_show_if_degraded = serializers.BooleanField()
 
 
+@extend_schema_serializer(component_name="StatuspageUpdate")
 class UpdateSerializer(serializers.Serializer):
     id = serializers.CharField()
     status = serializers.CharField()
@@ -111,6 +115,7 @@ class UpdateSerializer(serializers.Serializer):
     display_at = Time()
 
 
+@extend_schema_serializer(component_name="StatuspageIncident")
 class IncidentSerializer(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
@@ -127,6 +132,7 @@ class IncidentSerializer(serializers.Serializer):
     components = ComponentSerializer(many=True)
 
 
+@extend_schema_serializer(component_name="StatuspageMaintenance")
 class MaintenanceSerializer(IncidentSerializer):
     status = serializers.ChoiceField(choices=["scheduled", "in_progress", "verifying", "completed"])
     scheduled_for = Time()

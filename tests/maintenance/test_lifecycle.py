@@ -1,11 +1,15 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 
-from maintenance import lifecycle, planning
+from maintenance import lifecycle, planning, state
 from maintenance.lifecycle import TransitionError
 from maintenance.models import AuditEvent, Window
 from maintenance.signals import window_changed
+from maintenance.state import RegionState
+from tests.maintenance.transitions import CASES, bring_to, frankfurt_november, new_times
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 
@@ -100,3 +104,125 @@ def test_advance_starts_due_scheduled_windows_but_does_not_complete_by_default(w
     assert lifecycle.advance(now=window.ends_at + timedelta(hours=1)) == []
     window.refresh_from_db()
     assert window.status == Window.Status.IN_PROGRESS and window.is_overrunning(window.ends_at)
+
+
+# --- every transition through the service --------------------------------------------------------
+
+
+def _call(action, window, now):
+    if action == "reschedule":
+        return lifecycle.reschedule(window, *new_times(window), reason="test", now=now)
+    if action == "extend":
+        return lifecycle.extend(window, 10, reason="test", now=now)
+    return getattr(lifecycle, action)(window, reason="test", now=now)
+
+
+@pytest.mark.parametrize(("case", "expected"), CASES, ids=[f"{s}-{a}" for (s, a), _ in CASES])
+def test_every_transition_through_the_service(db, case, expected):
+    from_state, action = case
+    window = bring_to(frankfurt_november(), from_state)
+    events_before = AuditEvent.objects.filter(window=window).count()
+    sequence_before = window.sequence
+    if expected == "refused":
+        with pytest.raises(TransitionError, match=r"^The window is "):
+            _call(action, window, NOW)
+        window.refresh_from_db()
+        assert window.status == from_state
+        assert AuditEvent.objects.filter(window=window).count() == events_before
+        return
+    outcome = _call(action, window, NOW)
+    window.refresh_from_db()
+    if expected == "same":
+        assert not outcome.changed and outcome.message.startswith("The window is already")
+        assert (window.status, window.sequence) == (from_state, sequence_before)
+        assert AuditEvent.objects.filter(window=window).count() == events_before
+    else:
+        assert outcome.changed
+        assert window.status == expected
+        event = AuditEvent.objects.filter(window=window).latest("id")
+        assert (event.action, event.reason) == (action, "test")
+        customers_see_it = action in ("announce", "cancel", "reschedule", "extend")
+        assert window.sequence == sequence_before + (1 if customers_see_it else 0)
+
+
+def test_reschedule_refuses_a_start_in_the_past_and_a_window_over_an_hour(window):
+    with pytest.raises(TransitionError, match="must lie in the future"):
+        lifecycle.reschedule(window, NOW - timedelta(hours=1), NOW - timedelta(minutes=30), now=NOW)
+    with pytest.raises(TransitionError, match="1 to 60 minutes; asked for 61"):
+        lifecycle.reschedule(window, window.starts_at, window.starts_at + timedelta(minutes=61), now=NOW)
+    window.refresh_from_db()
+    assert (window.sequence, window.edited_by_hand) == (0, False)
+
+
+def test_reschedule_records_old_and_new_times(window, admin_user):
+    starts_at, ends_at = new_times(window)
+    old_start, old_end = window.starts_at, window.ends_at
+    lifecycle.reschedule(window, starts_at, ends_at, actor=admin_user, reason="Database upgrade", now=NOW)
+    event = AuditEvent.objects.get(window=window, action="reschedule")
+    assert event.changes == {
+        "starts_at": [old_start.isoformat(), starts_at.isoformat()],
+        "ends_at": [old_end.isoformat(), ends_at.isoformat()],
+        "edited_by_hand": [False, True],
+        "sequence": [0, 1],
+    }
+    assert (event.actor, event.reason) == (admin_user, "Database upgrade")
+
+
+# --- automatic transitions under frozen time -------------------------------------------------------
+
+
+def test_auto_start_fires_at_the_start_and_an_unconfirmed_window_overruns(window, regions):
+    lifecycle.announce(window, now=NOW)
+    assert (window.auto_start, window.auto_complete) == (True, False)
+    with time_machine.travel(window.starts_at - timedelta(seconds=1), tick=False):
+        assert lifecycle.advance() == []
+        assert state.region_states(timezone.now())[regions["eu-frankfurt"]] == RegionState.OPERATIONAL
+    with time_machine.travel(window.starts_at, tick=False):
+        [outcome] = lifecycle.advance()
+        assert outcome.window.status == Window.Status.IN_PROGRESS
+        assert outcome.window.actual_start == window.starts_at
+        assert state.region_states(timezone.now())[regions["eu-frankfurt"]] == RegionState.UNDER_MAINTENANCE
+    with time_machine.travel(window.ends_at + timedelta(minutes=5), tick=False):
+        assert lifecycle.advance() == []
+        window.refresh_from_db()
+        assert window.status == Window.Status.IN_PROGRESS
+        assert state.region_states(timezone.now())[regions["eu-frankfurt"]] == RegionState.OVERRUNNING
+
+
+def test_auto_complete_when_switched_on_completes_at_the_announced_end(window, regions):
+    Window.objects.filter(pk=window.pk).update(auto_complete=True)
+    lifecycle.announce(window, now=NOW)
+    with time_machine.travel(window.starts_at + timedelta(seconds=10), tick=False):
+        lifecycle.advance()
+    with time_machine.travel(window.ends_at - timedelta(seconds=1), tick=False):
+        assert lifecycle.advance() == []
+    with time_machine.travel(window.ends_at + timedelta(seconds=25), tick=False):
+        [outcome] = lifecycle.advance()
+        assert outcome.window.status == Window.Status.COMPLETED
+        # A tick that runs late does not turn into an overrun.
+        assert outcome.window.actual_end == window.ends_at
+        assert state.region_states(timezone.now())[regions["eu-frankfurt"]] == RegionState.OPERATIONAL
+    assert list(AuditEvent.objects.filter(window=window).order_by("id").values_list("action", "actor_label")) == [
+        ("announce", "system"),
+        ("start", "schedule"),
+        ("complete", "schedule"),
+    ]
+
+
+def test_advance_task_counts_the_windows_it_moved(window):
+    from maintenance.tasks import advance_windows
+
+    lifecycle.announce(window, now=NOW)
+    with time_machine.travel(window.starts_at + timedelta(seconds=3), tick=False):
+        assert advance_windows() == 1
+        assert advance_windows() == 0
+
+
+def test_actor_is_a_user_a_named_system_or_anonymous(admin_user):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert lifecycle.Actor.of(admin_user) == lifecycle.Actor(user=admin_user, label="admin")
+    assert lifecycle.Actor.of("pipeline") == lifecycle.Actor(label="pipeline")
+    assert lifecycle.Actor.of(None) == lifecycle.Actor(label="system")
+    assert lifecycle.Actor.of(AnonymousUser()) == lifecycle.Actor(label="anonymous")
+    assert lifecycle.Actor.of(lifecycle.SCHEDULE) is lifecycle.SCHEDULE

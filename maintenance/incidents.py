@@ -1,0 +1,120 @@
+"""Incidents: open, post an update, resolve. Each change is one transaction with its audit event.
+
+The admin and the API both call these functions; no other code writes an
+incident's status or times.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from maintenance.lifecycle import Actor
+from maintenance.models import AuditEvent, Incident, IncidentUpdate
+
+Status = Incident.Status
+
+
+class IncidentError(Exception):
+    """A change to an incident that is not allowed; the message says why, for people."""
+
+
+def open_incident(title, regions, impact, body, actor=None, status=Status.INVESTIGATING, started_at=None, now=None):
+    """Open an incident in ``regions`` with its first update."""
+    now = now or timezone.now()
+    started_at = started_at or now
+    regions = list(regions)
+    if not regions:
+        raise IncidentError(_("An incident affects at least one region."))
+    if started_at > now:
+        raise IncidentError(_("An incident cannot start in the future."))
+    if status == Status.RESOLVED:
+        raise IncidentError(_("Open the incident first, then resolve it."))
+    with transaction.atomic():
+        incident = Incident.objects.create(title=title, impact=impact, status=status, started_at=started_at)
+        incident.regions.set(regions)
+        IncidentUpdate.objects.create(incident=incident, status=status, body=body, created_at=now)
+        _audit(
+            incident,
+            actor,
+            "incident_open",
+            {
+                "title": [None, title],
+                "regions": [None, sorted(region.slug for region in regions)],
+                "impact": [None, impact],
+                "status": [None, status],
+                "started_at": [None, started_at.isoformat()],
+            },
+            now,
+        )
+    return incident
+
+
+def post_update(incident, status, body, actor=None, impact=None, now=None):
+    """Add a dated update; it moves the incident to ``status`` (resolving it if that is ``resolved``)."""
+    now = now or timezone.now()
+    if status == Status.RESOLVED:
+        return resolve(incident, body=body, actor=actor, now=now)
+    with transaction.atomic():
+        incident = _lock(incident)
+        if incident.status == Status.RESOLVED:
+            raise IncidentError(_("The incident is resolved; open a new one."))
+        changes = {}
+        if incident.status != status:
+            changes["status"] = [incident.status, status]
+            incident.status = status
+        if impact and impact != incident.impact:
+            changes["impact"] = [incident.impact, impact]
+            incident.impact = impact
+        incident.save(update_fields=["status", "impact", "updated_at"])
+        IncidentUpdate.objects.create(incident=incident, status=status, body=body, created_at=now)
+        _audit(incident, actor, "incident_update", changes, now, reason=body)
+    return incident
+
+
+def resolve(incident, body="", actor=None, resolved_at=None, now=None):
+    """Resolve an open incident; resolving a resolved one changes nothing."""
+    now = now or timezone.now()
+    resolved_at = resolved_at or now
+    with transaction.atomic():
+        incident = _lock(incident)
+        if incident.status == Status.RESOLVED:
+            return incident
+        if resolved_at < incident.started_at:
+            raise IncidentError(_("An incident cannot be resolved before it started."))
+        if resolved_at > now:
+            raise IncidentError(_("An incident cannot be resolved in the future."))
+        changes = {"status": [incident.status, Status.RESOLVED], "resolved_at": [None, resolved_at.isoformat()]}
+        incident.status = Status.RESOLVED
+        incident.resolved_at = resolved_at
+        incident.save(update_fields=["status", "resolved_at", "updated_at"])
+        IncidentUpdate.objects.create(
+            incident=incident,
+            status=Status.RESOLVED,
+            body=body or _("This incident has been resolved."),
+            created_at=now,
+        )
+        _audit(incident, actor, "incident_resolve", changes, now, reason=body)
+    return incident
+
+
+def record_edit(incident, actor, changes, now=None):
+    """Audit an edit of an incident's descriptive fields made in the admin."""
+    if changes:
+        _audit(incident, actor, "incident_edit", changes, now or timezone.now())
+
+
+def _lock(incident):
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+def _audit(incident, actor, action, changes, now, reason=""):
+    actor = Actor.of(actor)
+    AuditEvent.objects.create(
+        incident=incident,
+        actor=actor.user,
+        actor_label=actor.label,
+        action=action,
+        changes=changes,
+        reason=(reason or "")[:500],
+        created_at=now,
+    )
