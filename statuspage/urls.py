@@ -6,4 +6,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("statuspage.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("", include("notifications.urls")),
+    path("anymail/", include("anymail.urls")),
 ]
