@@ -41,7 +41,7 @@ def tracking(sender, event, esp_name, **kwargs):
                 )
         except IntegrityError:
             return  # seen before: the ESP retried the webhook
-        subscriber = Subscriber.objects.filter(email=email).first()
-        if subscriber is not None:
-            reason = f"{esp_name}: {event.event_type}" + (f" ({event.reject_reason})" if event.reject_reason else "")
+        reason = f"{esp_name}: {event.event_type}" + (f" ({event.reject_reason})" if event.reject_reason else "")
+        # ESPs may report the local part in another case; the mailbox is the same.
+        for subscriber in Subscriber.objects.filter(email__iexact=email):
             subscriptions.suppress(subscriber, reason)
