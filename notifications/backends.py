@@ -31,14 +31,22 @@ class FileAndConsoleBackend(BaseEmailBackend):
 
 
 class CountingBackend(BaseEmailBackend):
-    """Counts messages and sends nothing: for measuring the fan-out itself."""
+    """Counts messages and sends nothing: for measuring the fan-out itself.
+
+    With EMAIL_COUNT_SERIALIZE=1 it also turns each message into its MIME bytes, as a real backend would.
+    """
 
     count = 0
+    bytes = 0
     _lock = threading.Lock()
 
     def send_messages(self, email_messages):
+        size = 0
+        if os.environ.get("EMAIL_COUNT_SERIALIZE") == "1":
+            size = sum(len(message.message().as_bytes()) for message in email_messages)
         with self._lock:
             CountingBackend.count += len(email_messages)
+            CountingBackend.bytes += size
         return len(email_messages)
 
 

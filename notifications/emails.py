@@ -56,18 +56,26 @@ def absolute(path):
     return f"{settings.SITE_URL}{path}"
 
 
+def _url_prefix(name):
+    """The absolute URL of a signed page up to its token, reversed once per process."""
+    key = (name, settings.SITE_URL)
+    prefix = _PREFIXES.get(key)
+    if prefix is None:
+        prefix = _PREFIXES[key] = absolute(reverse(f"notifications:{name}", args=["TOKEN"])).removesuffix("TOKEN/")
+    return prefix
+
+
+_PREFIXES = {}
+
+
 def subscriber_links(subscriber, confirm=False):
     """The signed manage and unsubscribe URLs (and the confirm URL when asked) for one subscriber."""
     links = {
-        MANAGE_URL: absolute(reverse("notifications:manage", args=[tokens.make(tokens.MANAGE, subscriber.key)])),
-        UNSUBSCRIBE_URL: absolute(
-            reverse("notifications:unsubscribe", args=[tokens.make(tokens.UNSUBSCRIBE, subscriber.key)])
-        ),
+        MANAGE_URL: f"{_url_prefix('manage')}{tokens.make(tokens.MANAGE, subscriber.key)}/",
+        UNSUBSCRIBE_URL: f"{_url_prefix('unsubscribe')}{tokens.make(tokens.UNSUBSCRIBE, subscriber.key)}/",
     }
     if confirm:
-        links[CONFIRM_URL] = absolute(
-            reverse("notifications:confirm", args=[tokens.make(tokens.CONFIRM, subscriber.key)])
-        )
+        links[CONFIRM_URL] = f"{_url_prefix('confirm')}{tokens.make(tokens.CONFIRM, subscriber.key)}/"
     return links
 
 
