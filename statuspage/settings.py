@@ -1,5 +1,6 @@
 """Offpeak settings. Every deployment-specific value comes from the environment."""
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -174,6 +175,10 @@ LOGGING = {
 ANYMAIL_ESP = env_str("ANYMAIL_ESP", "")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "outbox"))
 if ANYMAIL_ESP:
+    if not ANYMAIL_ESP.isidentifier() or not importlib.util.find_spec(f"anymail.backends.{ANYMAIL_ESP}"):
+        raise ImproperlyConfigured(
+            f"ANYMAIL_ESP names no anymail backend: {ANYMAIL_ESP!r} (try mailgun, postmark, ...)."
+        )
     _default_email_backend = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
 elif env_str("EMAIL_HOST"):
     _default_email_backend = "django.core.mail.backends.smtp.EmailBackend"
