@@ -334,14 +334,11 @@ def record(outcome, now=None):
     """Write what happened to each row; only rows this worker still holds in ``sending`` change."""
     now = now or timezone.now()
     mine = Delivery.objects.filter(status=Status.SENDING)
-    plain = [pk for pk, message_id in outcome.sent if not message_id]
-    if plain:
-        mine.filter(id__in=plain).update(status=Status.SENT, sent_at=now, lease_until=None, last_error="")
-    for pk, message_id in outcome.sent:
-        if message_id:
-            mine.filter(id=pk).update(
-                status=Status.SENT, sent_at=now, lease_until=None, last_error="", esp_message_id=message_id[:255]
-            )
+    if outcome.sent:
+        sent_ids = [pk for pk, _message_id in outcome.sent]
+        mine.filter(id__in=sent_ids).update(status=Status.SENT, sent_at=now, lease_until=None, last_error="")
+        with_ids = [Delivery(pk=pk, esp_message_id=message_id[:255]) for pk, message_id in outcome.sent if message_id]
+        Delivery.objects.bulk_update(with_ids, ["esp_message_id"], batch_size=500)
     for name, status in (("failed", Status.FAILED), ("skipped", Status.SKIPPED), ("suppressed", Status.SUPPRESSED)):
         by_reason = {}
         for pk, reason in getattr(outcome, name):

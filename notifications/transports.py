@@ -44,4 +44,7 @@ def check_status(message):
         return None
     if status.status <= {"rejected", "invalid"}:
         raise DeliveryError(f"ESP status {', '.join(sorted(status.status))}", permanent=True)
-    return status.message_id if isinstance(status.message_id, str) else None
+    message_id = status.message_id
+    if isinstance(message_id, set | frozenset | list | tuple):
+        message_id = ",".join(sorted(str(part) for part in message_id if part is not None))
+    return str(message_id) if message_id not in (None, "") else None

@@ -268,3 +268,12 @@ def test_reminder_leads_parse_and_reject_bad_values():
     assert outbox.parse_leads("24h, 1h,30m,1d") == [1440, 60, 30]
     with pytest.raises(Exception, match="NOTIFY_REMINDER_LEADS"):
         outbox.parse_leads("24 hours")
+
+
+def test_the_esp_message_id_is_recorded(announced, settings):
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    outbox.plan(NOW)
+    outcome = send_all(NOW)
+    assert len(outcome.sent) == 2
+    rows = Delivery.objects.order_by("id")
+    assert [(r.status, r.esp_message_id) for r in rows] == [(Status.SENT, "0"), (Status.SENT, "1")]
