@@ -277,3 +277,23 @@ def test_the_esp_message_id_is_recorded(announced, settings):
     assert len(outcome.sent) == 2
     rows = Delivery.objects.order_by("id")
     assert [(r.status, r.esp_message_id) for r in rows] == [(Status.SENT, "0"), (Status.SENT, "1")]
+
+
+def test_a_broker_outage_when_a_window_changes_is_logged_and_left_to_the_beat(
+    announced, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from maintenance.models import Window
+    from maintenance.signals import window_changed
+    from notifications import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("broker unreachable")
+
+    monkeypatch.setattr(tasks.schedule_due, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        results = window_changed.send_robust(sender=Window, window_id=announced.pk, action="announce", sequence=1)
+    assert [result for _receiver, result in results if isinstance(result, Exception)] == []
+    assert "could not queue notifications.tasks.schedule_due; the beat will run it" in caplog.text
+    queued = []
+    outbox.plan(NOW)
+    assert outbox.dispatch(NOW, enqueue=queued.append) == 2  # the next beat tick finds and queues the work
