@@ -43,7 +43,8 @@ def rate_limited(request, email=None):
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
     if request.method == "GET":
-        return render(request, "subscriptions/subscribe.html", {"form": SubscribeForm()})
+        language = translation.get_language() if translation.get_language() in ("en", "de") else "en"
+        return render(request, "subscriptions/subscribe.html", {"form": SubscribeForm(initial={"language": language})})
     if body_too_large(request):
         message = _("The form is larger than %(limit)d bytes.") % {"limit": settings.SUBSCRIBE_MAX_BODY_BYTES}
         return error_page(request, message, status=400)
