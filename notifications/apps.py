@@ -1,6 +1,16 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationsConfig(AppConfig):
     name = "notifications"
-    verbose_name = "Notifications"
+    verbose_name = _("Notifications")
+
+    def ready(self):
+        from anymail.signals import tracking
+
+        from maintenance.signals import window_changed
+        from notifications import receivers
+
+        window_changed.connect(receivers.window_changed, dispatch_uid="notifications.window_changed")
+        tracking.connect(receivers.tracking, dispatch_uid="notifications.tracking")

@@ -1,1 +1,164 @@
-"""Subscribers and the delivery outbox live here."""
+"""Subscribers and the delivery outbox.
+
+A ``Delivery`` row is the only way an email leaves the system: one row per (window, subscriber, kind, sequence),
+under a unique constraint, created in bulk by the scheduler and claimed atomically by the sending tasks.
+"""
+
+import uuid
+
+from django.core.validators import EmailValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from maintenance.models import Region, Window, validate_timezone
+
+
+class Subscriber(models.Model):
+    """Someone who gets email about the windows of their regions."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        SUPPRESSED = "suppressed", _("Suppressed")
+
+    class Language(models.TextChoices):
+        EN = "en", "English"
+        DE = "de", "Deutsch"
+
+    email = models.EmailField(_("email"), max_length=254, unique=True, validators=[EmailValidator()])
+    key = models.UUIDField(_("key"), default=uuid.uuid4, unique=True, editable=False)
+    regions = models.ManyToManyField(Region, verbose_name=_("regions"), related_name="subscribers")
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.EN)
+    timezone = models.CharField(
+        _("time zone"), max_length=64, blank=True, validators=[validate_timezone], help_text=_("Optional.")
+    )
+    notify_start_end = models.BooleanField(_("notify at start and end"), default=False)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING, db_index=True)
+    state_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    confirm_requests = models.PositiveIntegerField(_("confirmation requests"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("subscriber")
+        verbose_name_plural = _("subscribers")
+
+    def __str__(self):
+        return self.email
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def progress(self):
+        """``{status: count}`` over these rows, in one query."""
+        counts = dict.fromkeys(Delivery.Status.values, 0)
+        for row in self.values("status").annotate(n=models.Count("id")).order_by():
+            counts[row["status"]] = row["n"]
+        return counts
+
+
+class Delivery(models.Model):
+    """One email to one subscriber: the outbox row and the ledger of what happened to it."""
+
+    class Kind(models.TextChoices):
+        CONFIRM = "confirm", _("Confirmation request")
+        ALREADY_SUBSCRIBED = "already_subscribed", _("Already subscribed")
+        ANNOUNCEMENT = "announcement", _("Announcement")
+        REMINDER = "reminder", _("Reminder")
+        RESCHEDULED = "rescheduled", _("Rescheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        STARTED = "started", _("Started")
+        COMPLETED = "completed", _("Completed")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SUPPRESSED = "suppressed", _("Suppressed")
+        SKIPPED = "skipped", _("Skipped")
+
+    WINDOW_KINDS = {
+        Kind.ANNOUNCEMENT,
+        Kind.REMINDER,
+        Kind.RESCHEDULED,
+        Kind.CANCELLED,
+        Kind.STARTED,
+        Kind.COMPLETED,
+    }
+    # Notices about a window's plan: a newer sequence makes an unsent older one obsolete.
+    PLAN_KINDS = {Kind.ANNOUNCEMENT, Kind.RESCHEDULED, Kind.REMINDER}
+
+    window = models.ForeignKey(
+        Window, verbose_name=_("window"), null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    subscriber = models.ForeignKey(
+        Subscriber, verbose_name=_("subscriber"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    sequence = models.PositiveIntegerField(
+        _("sequence"), help_text=_("The window's sequence; for a confirmation, the request's number.")
+    )
+    lead_minutes = models.PositiveIntegerField(
+        _("lead (minutes)"), default=0, help_text=_("How long before the start a reminder goes out; 0 otherwise.")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    esp_message_id = models.CharField(_("ESP message id"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["window", "subscriber", "kind", "sequence", "lead_minutes"],
+                condition=models.Q(window__isnull=False),
+                name="one_delivery_per_window_subscriber_kind_sequence",
+            ),
+            models.UniqueConstraint(
+                fields=["subscriber", "kind", "sequence"],
+                condition=models.Q(window__isnull=True),
+                name="one_delivery_per_subscriber_request",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(window__isnull=True, kind__in=["confirm", "already_subscribed"])
+                | models.Q(window__isnull=False) & ~models.Q(kind__in=["confirm", "already_subscribed"]),
+                name="delivery_window_matches_kind",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_status_due"),
+            models.Index(fields=["window", "kind", "subscriber"], name="delivery_window_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.sequence} → {self.subscriber_id}"
+
+
+class ProcessedEvent(models.Model):
+    """An ESP tracking event already acted on; webhooks are retried, and each event counts once."""
+
+    event_id = models.CharField(_("event id"), max_length=255, unique=True)
+    event_type = models.CharField(_("event type"), max_length=40)
+    esp_name = models.CharField(_("ESP"), max_length=40, blank=True)
+    recipient = models.CharField(_("recipient"), max_length=254, blank=True)
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("processed tracking event")
+        verbose_name_plural = _("processed tracking events")
+
+    def __str__(self):
+        return f"{self.esp_name} {self.event_type} {self.event_id}"

@@ -1,5 +1,7 @@
 """Offpeak settings. Every deployment-specific value comes from the environment."""
 
+import importlib.util
+import os
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -243,4 +245,62 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     },
+}
+
+# --- Notifications -----------------------------------------------------------
+# Mail leaves only through the delivery outbox (notifications.Delivery). The backend is Django's: the file backend
+# into var/outbox/ by default, SMTP (EMAIL_HOST...), or an ESP through anymail (ANYMAIL_ESP=mailgun, postmark, ...).
+ANYMAIL_ESP = env_str("ANYMAIL_ESP", "")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "outbox"))
+if ANYMAIL_ESP:
+    if not ANYMAIL_ESP.isidentifier() or not importlib.util.find_spec(f"anymail.backends.{ANYMAIL_ESP}"):
+        raise ImproperlyConfigured(
+            f"ANYMAIL_ESP names no anymail backend: {ANYMAIL_ESP!r} (try mailgun, postmark, ...)."
+        )
+    _default_email_backend = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
+elif env_str("EMAIL_HOST"):
+    _default_email_backend = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    _default_email_backend = "notifications.backends.FileAndConsoleBackend"
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", _default_email_backend)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1, maximum=600)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Offpeak <noreply@localhost>")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# ESP credentials come from ANYMAIL_<NAME> variables, for example ANYMAIL_MAILGUN_API_KEY=...; the tracking
+# webhooks at /anymail/<esp>/tracking/ are protected by HTTP basic auth with ANYMAIL_WEBHOOK_SECRET ("user:password").
+ANYMAIL = {
+    key.removeprefix("ANYMAIL_"): value
+    for key, value in os.environ.items()
+    if key.startswith("ANYMAIL_") and key not in {"ANYMAIL_ESP", "ANYMAIL_WEBHOOK_SECRET"} and value
+}
+if env_str("ANYMAIL_WEBHOOK_SECRET"):
+    ANYMAIL["WEBHOOK_SECRET"] = env_str("ANYMAIL_WEBHOOK_SECRET")
+
+NOTIFY_REMINDER_LEADS = env_str("NOTIFY_REMINDER_LEADS", "24h")
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5, minimum=1, maximum=50)
+DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300, minimum=1, maximum=86400)
+DELIVERY_CHUNK_SIZE = env_int("DELIVERY_CHUNK_SIZE", 250, minimum=1, maximum=5000)
+DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 30, minimum=1, maximum=3600)
+# The Celery queue the notification tasks go to; empty means the default queue.
+NOTIFY_QUEUE = env_str("NOTIFY_QUEUE", "")
+SUBSCRIPTION_CONFIRM_MAX_AGE_DAYS = env_int("SUBSCRIPTION_CONFIRM_MAX_AGE_DAYS", 7, minimum=1, maximum=365)
+SUBSCRIPTION_LINK_MAX_AGE_DAYS = env_int("SUBSCRIPTION_LINK_MAX_AGE_DAYS", 60, minimum=1, maximum=3650)
+SUBSCRIPTION_PURGE_DAYS = env_int("SUBSCRIPTION_PURGE_DAYS", 30, minimum=1, maximum=3650)
+SUBSCRIBE_MAX_BODY_BYTES = env_int("SUBSCRIBE_MAX_BODY_BYTES", 4096, minimum=512, maximum=1_000_000)
+SUBSCRIBE_RATE_PER_IP = env_str("SUBSCRIBE_RATE_PER_IP", "20/h")
+SUBSCRIBE_RATE_PER_ADDRESS = env_str("SUBSCRIBE_RATE_PER_ADDRESS", "5/h")
+
+# The rate limits count on the 'default' cache (CACHE_URL): shared by every process when it is Redis.
+RATELIMIT_USE_CACHE = "default"
+
+CELERY_BEAT_SCHEDULE["notifications-schedule-due"] = {"task": "notifications.tasks.schedule_due", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["notifications-purge-unconfirmed"] = {
+    "task": "notifications.tasks.purge_unconfirmed",
+    "schedule": crontab(minute=41, hour=4),
 }

@@ -26,4 +26,6 @@ urlpatterns = [
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("sla/", sla_views.sla_page, name="sla"),
     path("sla.csv", sla_views.sla_csv, name="sla-csv"),
+    path("", include("notifications.urls")),
+    path("anymail/", include("anymail.urls")),
 ]

@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from notifications.api import SubscriptionView
 from statuspage.api import views
 from statuspage.api.incidents import IncidentViewSet
 from statuspage.api.sla import SlaView
@@ -18,4 +19,5 @@ urlpatterns += [
     path("status/", conditional(StatusView.as_view()), name="api-status"),
     path("status/<slug:slug>/", conditional(RegionStatusView.as_view()), name="api-region-status"),
     path("sla/", SlaView.as_view(), name="api-sla"),
+    path("subscriptions/", SubscriptionView.as_view(), name="subscriptions"),
 ]

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Measure the announcement fan-out: N confirmed subscribers in one region, one window announced, time until every
+delivery has been handed to the mail backend.
+
+    .venv/bin/python bench/fanout.py                 # 100,000 subscribers, in this process, on SQLite in a temp dir
+    .venv/bin/python bench/fanout.py --n 5000        # a quick run
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/offpeak_bench .venv/bin/python bench/fanout.py
+    DATABASE_URL=... CELERY_BROKER_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/fanout.py --workers 2
+
+The mail backend only counts (notifications.backends.CountingBackend); --serialize also builds each message's MIME
+bytes. The bench works in a region of its own ("bench") and removes what it created unless --keep is given. It
+prints recipients per second and the peak RSS (resource.getrusage) of this process and of its worker children.
+"""
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def parse():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=100_000, help="subscribers (default 100000)")
+    parser.add_argument("--workers", type=int, default=0, help="send through this many celery worker processes")
+    parser.add_argument("--chunk", type=int, default=None, help="rows per send task (DELIVERY_CHUNK_SIZE)")
+    parser.add_argument("--serialize", action="store_true", help="also build each message's MIME bytes")
+    parser.add_argument("--keep", action="store_true", help="keep the bench region, window and subscribers")
+    args = parser.parse_args()
+    if args.n < 1 or args.workers < 0:
+        parser.exit(2, "--n must be at least 1 and --workers at least 0.\n")
+    return args
+
+
+def setup(args):
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["EMAIL_BACKEND"] = "notifications.backends.CountingBackend"
+    if args.serialize:
+        os.environ["EMAIL_COUNT_SERIALIZE"] = "1"
+    if args.chunk:
+        os.environ["DELIVERY_CHUNK_SIZE"] = str(args.chunk)
+    if not os.environ.get("DATABASE_URL"):
+        if args.workers:
+            sys.exit("--workers needs DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).")
+        os.environ["OFFPEAK_VAR_DIR"] = tempfile.mkdtemp(prefix="offpeak-bench-")
+    if args.workers:
+        os.environ["NOTIFY_QUEUE"] = f"offpeak-bench-{uuid.uuid4().hex[:8]}"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "statuspage.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def peak_mb(who):
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def main():
+    args = parse()
+    setup(args)
+    from datetime import time as wall
+
+    from django.conf import settings
+    from django.db import connection
+    from django.utils import timezone
+
+    from maintenance import lifecycle
+    from maintenance.models import Region, Window
+    from notifications.backends import CountingBackend
+    from notifications.models import Delivery, Subscriber
+    from statuspage.celery import app
+
+    cleanup()
+    region = Region.objects.create(
+        slug="bench", name="Bench", timezone="Europe/Berlin", offpeak_start=wall(22), window_minutes=60, active=False
+    )
+    now = timezone.now()
+    started = time.perf_counter()
+    Through = Subscriber.regions.through
+    batch = 5000
+    for start in range(0, args.n, batch):
+        count = min(batch, args.n - start)
+        created = Subscriber.objects.bulk_create(
+            Subscriber(
+                email=f"bench{start + i}@bench.example",
+                state="confirmed",
+                created_at=now,
+                confirmed_at=now,
+                language="de" if (start + i) % 3 == 0 else "en",
+                timezone=("", "America/Chicago", "Asia/Tokyo")[(start + i) % 3],
+            )
+            for i in range(count)
+        )
+        if not created or created[0].pk is None:  # backends that do not return ids
+            created = Subscriber.objects.filter(email__endswith="@bench.example", regions=None)
+        Through.objects.bulk_create(Through(subscriber_id=s.pk, region_id=region.pk) for s in created)
+    print(f"created {args.n} confirmed subscribers in {time.perf_counter() - started:.1f}s on {connection.vendor}")
+
+    starts_at = (now + timedelta(days=7)).replace(second=0, microsecond=0)
+    window = Window.objects.create(
+        region=region,
+        month=starts_at.date().replace(day=1),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+    )
+    workers = []
+    if args.workers:
+        workers = start_workers(args.workers, settings.NOTIFY_QUEUE)
+    else:
+        app.conf.task_always_eager = True  # the signal's schedule_due and its send chunks run here, one after another
+    rss_before = peak_mb(resource.RUSAGE_SELF)
+
+    t0 = time.perf_counter()
+    lifecycle.announce(window)  # after commit: window_changed -> schedule_due -> plan + send chunks
+    if workers:
+        while Delivery.objects.filter(window=window, status="sent").count() < args.n:
+            if any(w.poll() is not None for w in workers):
+                sys.exit("a worker died; see its output above")
+            time.sleep(0.25)
+    elapsed = time.perf_counter() - t0
+
+    sent = Delivery.objects.filter(window=window, status="sent").count()
+    total = Delivery.objects.filter(window=window).count()
+    for worker in workers:
+        worker.terminate()
+        worker.wait(timeout=30)
+    handed = CountingBackend.count if not workers else sent
+    print(f"recipients: {args.n}  delivery rows: {total}  sent: {sent}  handed to the backend: {handed}")
+    if CountingBackend.bytes:
+        per_message = CountingBackend.bytes // max(handed, 1)
+        print(f"MIME bytes built: {CountingBackend.bytes / 1e6:.1f} MB ({per_message} per message)")
+    print(f"fan-out time: {elapsed:.2f}s  ->  {args.n / elapsed:,.0f} recipients/s")
+    print(
+        f"peak RSS: this process {peak_mb(resource.RUSAGE_SELF):.0f} MB (before the fan-out {rss_before:.0f} MB)",
+        end="",
+    )
+    print(f", largest worker child {peak_mb(resource.RUSAGE_CHILDREN):.0f} MB" if workers else "")
+    ok = sent == args.n == total and (workers or handed == args.n)
+    if not args.keep:
+        cleanup()
+    return 0 if ok else 1
+
+
+def start_workers(count, queue):
+    env = {**os.environ}
+    return [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "statuspage",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=WARNING",
+                f"--hostname=bench{i}-{queue}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        for i in range(count)
+    ]
+
+
+def cleanup():
+    """Remove the bench's rows with plain DELETEs, so that no model instances are loaded (and RSS stays honest)."""
+    from django.db import connection
+
+    from maintenance.models import AuditEvent, Region, Window
+    from notifications.models import Delivery, Subscriber
+
+    region_ids = list(Region.objects.filter(slug="bench").values_list("id", flat=True))
+    Through = Subscriber.regions.through
+    with connection.cursor() as cursor:
+        subscribers = f"SELECT id FROM {Subscriber._meta.db_table} WHERE email LIKE %s"
+        pattern = ["%@bench.example"]
+        cursor.execute(f"DELETE FROM {Delivery._meta.db_table} WHERE subscriber_id IN ({subscribers})", pattern)
+        cursor.execute(f"DELETE FROM {Through._meta.db_table} WHERE subscriber_id IN ({subscribers})", pattern)
+        cursor.execute(f"DELETE FROM {Subscriber._meta.db_table} WHERE email LIKE %s", pattern)
+    AuditEvent.objects.filter(window__region_id__in=region_ids).delete()
+    Window.objects.filter(region_id__in=region_ids).delete()
+    Region.objects.filter(id__in=region_ids).delete()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

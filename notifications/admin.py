@@ -1,0 +1,168 @@
+"""Admin for subscribers and deliveries, and the window admin's fan-out progress and email preview."""
+
+import csv
+
+from django.contrib import admin, messages
+from django.http import Http404, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from maintenance.admin import WindowAdmin
+from maintenance.models import Window
+from notifications import subscriptions
+from notifications.emails import preview_message
+from notifications.models import Delivery, Subscriber
+
+DANGEROUS_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """Neutralise a value a spreadsheet would run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(DANGEROUS_LEADS) else text
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(admin.ModelAdmin):
+    list_display = ["email", "state", "language", "timezone", "notify_start_end", "created_at", "confirmed_at"]
+    list_filter = ["state", "language", "notify_start_end", "regions"]
+    search_fields = ["email"]
+    readonly_fields = ["key", "state", "state_reason", "confirm_requests", "created_at", "confirmed_at", "updated_at"]
+    filter_horizontal = ["regions"]
+    actions = ["export_csv", "suppress"]
+    date_hierarchy = "created_at"
+
+    @admin.action(description=_("Export the selected subscribers as CSV"))
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="subscribers-{timezone.now():%Y%m%d-%H%M}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            ["email", "state", "regions", "language", "timezone", "notify_start_end", "created_at", "confirmed_at"]
+        )
+        for subscriber in queryset.prefetch_related("regions").order_by("id"):
+            writer.writerow(
+                [
+                    csv_cell(subscriber.email),
+                    subscriber.state,
+                    csv_cell(" ".join(region.slug for region in subscriber.regions.all())),
+                    subscriber.language,
+                    csv_cell(subscriber.timezone),
+                    int(subscriber.notify_start_end),
+                    subscriber.created_at.isoformat(),
+                    subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else "",
+                ]
+            )
+        return response
+
+    @admin.action(description=_("Suppress the selected addresses (send them nothing more)"))
+    def suppress(self, request, queryset):
+        count = sum(subscriptions.suppress(s, f"suppressed by {request.user.get_username()}") for s in queryset)
+        self.message_user(
+            request, ngettext("%(n)d address suppressed.", "%(n)d addresses suppressed.", count) % {"n": count}
+        )
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "window", "subscriber", "sequence", "lead_minutes", "status", "attempts", "sent_at"]
+    list_filter = [("window", admin.RelatedOnlyFieldListFilter), "kind", "status"]
+    list_select_related = ["window__region", "subscriber"]
+    search_fields = ["subscriber__email", "esp_message_id"]
+    raw_id_fields = ["window", "subscriber"]
+    readonly_fields = [field.name for field in Delivery._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(Window)
+
+
+@admin.register(Window)
+class NotifyingWindowAdmin(WindowAdmin):
+    """The window admin, with the fan-out progress and the email preview."""
+
+    fields = [*WindowAdmin.fields, "fanout_progress", "email_preview"]
+    readonly_fields = [*WindowAdmin.readonly_fields, "fanout_progress", "email_preview"]
+
+    def get_urls(self):
+        preview = path(
+            "<path:object_id>/preview-email/",
+            self.admin_site.admin_view(self.preview_view),
+            name="maintenance_window_preview_email",
+        )
+        return [preview, *super().get_urls()]
+
+    @admin.display(description=_("Fan-out progress"))
+    def fanout_progress(self, obj):
+        if obj is None or obj.pk is None:
+            return "–"
+        counts = obj.deliveries.progress()
+        total = sum(counts.values())
+        waiting = counts[Delivery.Status.PENDING] + counts[Delivery.Status.SENDING]
+        return _(
+            "%(sent)d sent, %(pending)d pending, %(failed)d failed (%(other)d skipped or suppressed) of %(total)d"
+        ) % {
+            "sent": counts[Delivery.Status.SENT],
+            "pending": waiting,
+            "failed": counts[Delivery.Status.FAILED],
+            "other": counts[Delivery.Status.SKIPPED] + counts[Delivery.Status.SUPPRESSED],
+            "total": total,
+        }
+
+    @admin.display(description=_("Email preview"))
+    def email_preview(self, obj):
+        if obj is None or obj.pk is None:
+            return "–"
+        url = reverse("admin:maintenance_window_preview_email", args=[obj.pk])
+        links = format_html_join(
+            " · ",
+            '<a href="{}?kind={}&amp;language={}">{} ({})</a>',
+            (
+                (url, kind, code, label, code)
+                for kind, label in Delivery.Kind.choices
+                if kind in Delivery.WINDOW_KINDS
+                for code, _label in Subscriber.Language.choices
+            ),
+        )
+        return format_html("{}", links)
+
+    def preview_view(self, request, object_id):
+        window = self.get_object(request, object_id)
+        if window is None or not self.has_view_permission(request, window):
+            raise Http404
+        kind = request.GET.get("kind", Delivery.Kind.ANNOUNCEMENT)
+        language = request.GET.get("language", "en")
+        if kind not in Delivery.Kind.values or language not in Subscriber.Language.values:
+            messages.error(request, _("Unknown kind or language."))
+            kind, language = Delivery.Kind.ANNOUNCEMENT, "en"
+        message = preview_message(window, kind, language)
+        html = next((content for content, mimetype in message.alternatives if mimetype == "text/html"), "")
+        ics = next(
+            (part.get_payload(decode=True).decode() for part in message.attachments if hasattr(part, "get_payload")), ""
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "window": window,
+            "message": message,
+            "headers": sorted(message.extra_headers.items()),
+            "html": html,
+            "ics": ics,
+            "kind": kind,
+            "kind_label": Delivery.Kind(kind).label,
+            "language": language,
+            "language_label": dict(Subscriber.Language.choices)[language],
+            "kinds": Delivery.Kind.choices,
+            "languages": Subscriber.Language.choices,
+        }
+        return TemplateResponse(request, "notifications/admin/preview.html", context)

@@ -1,0 +1,69 @@
+"""Mail backends of our own: the embedded default (files and console), and two for measuring and testing."""
+
+import os
+import threading
+import time
+
+from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.console import EmailBackend as ConsoleBackend
+from django.core.mail.backends.filebased import EmailBackend as FileBackend
+
+
+class FileAndConsoleBackend(BaseEmailBackend):
+    """Write each message to a file in EMAIL_FILE_PATH (var/outbox/) and to the console."""
+
+    def __init__(self, fail_silently=False, **kwargs):
+        super().__init__(fail_silently=fail_silently)
+        self.file = FileBackend(fail_silently=fail_silently, **kwargs)
+        self.console = ConsoleBackend(fail_silently=fail_silently)
+
+    def open(self):
+        return self.file.open()
+
+    def close(self):
+        self.file.close()
+
+    def send_messages(self, email_messages):
+        sent = self.file.send_messages(email_messages)
+        self.console.send_messages(email_messages)
+        return sent
+
+
+class CountingBackend(BaseEmailBackend):
+    """Counts messages and sends nothing: for measuring the fan-out itself.
+
+    With EMAIL_COUNT_SERIALIZE=1 it also turns each message into its MIME bytes, as a real backend would.
+    """
+
+    count = 0
+    bytes = 0
+    _lock = threading.Lock()
+
+    def send_messages(self, email_messages):
+        size = 0
+        if os.environ.get("EMAIL_COUNT_SERIALIZE") == "1":
+            size = sum(len(message.message().as_bytes()) for message in email_messages)
+        with self._lock:
+            CountingBackend.count += len(email_messages)
+            CountingBackend.bytes += size
+        return len(email_messages)
+
+
+class RecordingBackend(BaseEmailBackend):
+    """Append one line per message (Message-ID and recipient) to EMAIL_RECORD_FILE.
+
+    For tests that count, from another process, what a worker handed over. EMAIL_RECORD_DELAY (seconds) slows
+    each message down so that a test can stop the worker in the middle of a fan-out.
+    """
+
+    def send_messages(self, email_messages):
+        path = os.environ.get("EMAIL_RECORD_FILE") or getattr(settings, "EMAIL_RECORD_FILE", "")
+        delay = float(os.environ.get("EMAIL_RECORD_DELAY") or 0)
+        with open(path, "a", encoding="utf-8") as out:
+            for message in email_messages:
+                if delay:
+                    time.sleep(delay)
+                out.write(f"{message.extra_headers.get('Message-ID')} {','.join(message.to)}\n")
+                out.flush()
+        return len(email_messages)

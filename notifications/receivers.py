@@ -1,0 +1,47 @@
+"""Signal receivers: the lifecycle's nudge, and the ESP's tracking events."""
+
+import logging
+
+from django.db import IntegrityError, transaction
+
+from notifications import subscriptions
+from notifications.addresses import normalise_email
+from notifications.models import ProcessedEvent, Subscriber
+
+logger = logging.getLogger(__name__)
+
+# anymail's normalised event types that mean "never mail this address again".
+SUPPRESSING = {"bounced", "complained", "unsubscribed", "rejected"}
+
+
+def window_changed(sender, window_id=None, action=None, sequence=None, **kwargs):
+    """The lifecycle changed a window (already committed): work out what is due now rather than at the next tick."""
+    subscriptions.queue_schedule_due()
+
+
+def tracking(sender, event, esp_name, **kwargs):
+    """Suppress the address on a hard bounce, a complaint or an ESP unsubscribe; each event_id counts once."""
+    if event.event_type not in SUPPRESSING or not event.recipient:
+        return
+    if event.event_type == "rejected" and event.reject_reason not in {"bounced", "invalid", "spam", "blocked"}:
+        return
+    if event.event_type == "bounced" and event.reject_reason not in {None, "bounced", "invalid"}:
+        return  # a soft bounce (timed_out, other): the outbox retries, the address stays
+    try:
+        email = normalise_email(event.recipient)
+    except Exception:
+        logger.warning("tracking event %s for an unusable address %r", event.event_id, event.recipient)
+        return
+    event_id = event.event_id or f"{esp_name}:{event.event_type}:{email}:{event.timestamp}"
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ProcessedEvent.objects.create(
+                    event_id=event_id[:255], event_type=event.event_type, esp_name=esp_name or "", recipient=email
+                )
+        except IntegrityError:
+            return  # seen before: the ESP retried the webhook
+        reason = f"{esp_name}: {event.event_type}" + (f" ({event.reject_reason})" if event.reject_reason else "")
+        # ESPs may report the local part in another case; the mailbox is the same.
+        for subscriber in Subscriber.objects.filter(email__iexact=email):
+            subscriptions.suppress(subscriber, reason)

@@ -1,0 +1,65 @@
+import csv
+import io
+
+from django.utils import timezone
+
+from notifications.admin import csv_cell
+from notifications.models import Delivery, Subscriber
+
+
+def test_csv_export_neutralises_formula_cells(admin_client, make_subscriber):
+    make_subscriber("=cmd|'/c calc'!A1@example.com", timezone="")
+    make_subscriber("ada@example.com")
+    ids = list(Subscriber.objects.values_list("id", flat=True))
+    response = admin_client.post("/admin/notifications/subscriber/", {"action": "export_csv", "_selected_action": ids})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:3] == ["email", "state", "regions"]
+    assert sorted(row[0] for row in rows[1:]) == ["'=cmd|'/c calc'!A1@example.com", "ada@example.com"]
+    assert [csv_cell(v) for v in ("+1", "-1", "@x", "plain")] == ["'+1", "'-1", "'@x", "plain"]
+
+
+def test_suppress_action_suppresses_the_selection(admin_client, make_subscriber):
+    ada = make_subscriber()
+    response = admin_client.post(
+        "/admin/notifications/subscriber/", {"action": "suppress", "_selected_action": [ada.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    ada.refresh_from_db()
+    assert (ada.state, ada.state_reason) == ("suppressed", "suppressed by admin")
+
+
+def test_window_page_shows_fan_out_progress_and_preview_links(admin_client, window, make_subscriber):
+    for n, status in enumerate(["sent", "sent", "pending", "failed", "skipped"]):
+        subscriber = make_subscriber(f"p{n}@example.com")
+        Delivery.objects.create(
+            window=window,
+            subscriber=subscriber,
+            kind="announcement",
+            sequence=1,
+            status=status,
+            created_at=timezone.now(),
+        )
+    page = admin_client.get(f"/admin/maintenance/window/{window.pk}/change/").content.decode()
+    assert "2 sent, 1 pending, 1 failed (1 skipped or suppressed) of 5" in page
+    assert f"/admin/maintenance/window/{window.pk}/preview-email/?kind=announcement&amp;language=de" in page
+
+
+def test_deliveries_list_filters_by_window_kind_and_status(admin_client, window, make_subscriber):
+    ada = make_subscriber()
+    Delivery.objects.create(window=window, subscriber=ada, kind="announcement", sequence=1, created_at=timezone.now())
+    Delivery.objects.create(
+        window=window,
+        subscriber=ada,
+        kind="reminder",
+        sequence=1,
+        lead_minutes=60,
+        status="sent",
+        created_at=timezone.now(),
+    )
+    response = admin_client.get(
+        "/admin/notifications/delivery/",
+        {"window__id__exact": window.pk, "kind__exact": "reminder", "status__exact": "sent"},
+    )
+    assert response.status_code == 200
+    assert [d.kind for d in response.context["cl"].result_list] == ["reminder"]
