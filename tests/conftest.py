@@ -34,3 +34,33 @@ def regions(db):
     from maintenance.models import Region
 
     return {region.slug: region for region in Region.objects.all()}
+
+
+_flushed = False
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+def _is_transactional(request):
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+
+
+@pytest.fixture(autouse=True)
+def seed_regions_after_flush(request, django_db_blocker):
+    """A transactional test empties every table when it ends, the seed regions of the data migration included.
+    The next test that uses the database gets them back, as every installation has them."""
+    global _flushed
+    if _flushed and (request.node.get_closest_marker("django_db") or DB_FIXTURES & set(request.fixturenames)):
+        import importlib
+
+        from django.apps import apps
+
+        seed = importlib.import_module("maintenance.migrations.0002_seed_regions")
+        with django_db_blocker.unblock():
+            seed.load(apps, None)
+        _flushed = False
+    yield
+    if _is_transactional(request):
+        _flushed = True

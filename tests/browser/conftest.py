@@ -17,20 +17,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def seed_regions_again(django_db_blocker):
-    """The live server needs a transactional database, whose teardown empties every table. Put the seed regions
-    of the data migration back afterwards, as later tests expect them."""
-    yield
-    import importlib
-
-    from django.apps import apps
-
-    seed = importlib.import_module("maintenance.migrations.0002_seed_regions")
-    with django_db_blocker.unblock():
-        seed.load(apps, None)
-
-
 @pytest.fixture(autouse=True)
 def fresh_cache():
     cache.clear()

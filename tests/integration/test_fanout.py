@@ -19,20 +19,7 @@ N = 300
 
 
 @pytest.fixture
-def reseed_regions(django_db_blocker):
-    """A transactional test ends by emptying every table; put the seed regions back for the tests after it."""
-    yield
-    import importlib
-
-    from django.apps import apps
-
-    seed = importlib.import_module("maintenance.migrations.0002_seed_regions")
-    with django_db_blocker.unblock():
-        seed.load(apps, None)
-
-
-@pytest.fixture
-def fanout(reseed_regions, transactional_db, tmp_path, monkeypatch, settings):
+def fanout(transactional_db, tmp_path, monkeypatch, settings):
     """A worker whose tasks, and the tasks they queue, stay on a private queue and whose mail goes to a file."""
     queue = f"offpeak-fanout-{uuid.uuid4().hex[:12]}"
     record = tmp_path / "sent.log"

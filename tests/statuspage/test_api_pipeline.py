@@ -280,10 +280,7 @@ def test_two_simultaneous_calls_with_one_key_change_the_window_once(transactiona
 
     from maintenance.models import Region
 
-    # A transactional test before this one may have flushed the seed data: bring what we need.
-    region, _ = Region.objects.get_or_create(
-        slug="singapore", defaults={"name": "Singapore", "timezone": "Asia/Singapore", "offpeak_start": "22:00"}
-    )
+    region = Region.objects.get(slug="singapore")
     starts_at = NOW + timedelta(days=3)
     window = Window.objects.create(
         region=region,
