@@ -94,7 +94,17 @@ def announce(window, actor=None, reason="", now=None):
         _require(window, {Status.PLANNED}, "announce")
         if window.starts_at <= now:
             raise TransitionError(_("A window that has already started cannot be announced; reschedule it first."))
-        return _apply(window, actor, "announce", reason, now, bump=True, status=Status.SCHEDULED, announced_at=now)
+        return _apply(
+            window,
+            actor,
+            "announce",
+            reason,
+            now,
+            bump=True,
+            status=Status.SCHEDULED,
+            announced_at=now,
+            announced_ends_at=window.ends_at,
+        )
 
 
 def start(window, actor=None, reason="", now=None):
@@ -166,6 +176,7 @@ def reschedule(window, starts_at, ends_at, actor=None, reason="", now=None):
             starts_at=starts_at,
             ends_at=ends_at,
             edited_by_hand=True,
+            **_promise(window, ends_at),
         )
 
 
@@ -181,7 +192,23 @@ def extend(window, minutes, actor=None, reason="", now=None):
         window = _lock(window)
         _require(window, {Status.SCHEDULED, Status.IN_PROGRESS}, "extend")
         new_end = window.ends_at + timedelta(minutes=minutes)
-        return _apply(window, actor, "extend", reason, now, bump=True, ends_at=new_end, edited_by_hand=True)
+        return _apply(
+            window,
+            actor,
+            "extend",
+            reason,
+            now,
+            bump=True,
+            ends_at=new_end,
+            edited_by_hand=True,
+            **_promise(window, new_end),
+        )
+
+
+def _promise(window, new_end):
+    """A change made before the window begins is announced ahead, so it moves the promised end; an extension
+    while the window runs tells customers the new end but leaves the promise, and the SLA counts the overrun."""
+    return {"announced_ends_at": new_end} if window.status == Status.SCHEDULED else {}
 
 
 def advance(now=None):

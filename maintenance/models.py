@@ -121,6 +121,12 @@ class Window(models.Model):
     actual_start = models.DateTimeField(_("actual start"), null=True, blank=True)
     actual_end = models.DateTimeField(_("actual end"), null=True, blank=True)
     announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
+    announced_ends_at = models.DateTimeField(
+        _("announced end"),
+        null=True,
+        blank=True,
+        help_text=_("The end customers were promised before the window began; an extension while it runs keeps it."),
+    )
     auto_start = models.BooleanField(_("start automatically"), default=True)
     auto_complete = models.BooleanField(
         _("complete automatically"), default=False, help_text=_("Off: a person or the pipeline confirms the end.")
@@ -160,8 +166,13 @@ class Window(models.Model):
     def display_title(self):
         return self.title or _("Monthly release")
 
+    @property
+    def promised_end(self):
+        """The end announced ahead of the window, or its planned end when it was never announced."""
+        return self.announced_ends_at or self.ends_at
+
     def is_overrunning(self, now):
-        return self.status == self.Status.IN_PROGRESS and now >= self.ends_at
+        return self.status == self.Status.IN_PROGRESS and now >= self.promised_end
 
     def matches_rule(self, slot):
         return self.starts_at == slot.starts_at and self.ends_at == slot.ends_at

@@ -202,8 +202,9 @@ def ledger(months, now, regions=None, target=None):
         & (Q(actual_end__isnull=True) | Q(actual_end__gt=lo))
         | Q(announced_at__isnull=False, starts_at__lt=hi, ends_at__gt=lo) & ~Q(status=Window.Status.CANCELLED)
     )
-    for w in windows.only("region_id", "status", "starts_at", "ends_at", "actual_start", "actual_end", "announced_at"):
-        scheduled = (w.starts_at, w.ends_at) if w.announced_at is not None else None
+    fields = ("region_id", "status", "starts_at", "ends_at", "actual_start", "actual_end", "announced_at")
+    for w in windows.only(*fields, "announced_ends_at"):
+        scheduled = (w.starts_at, w.promised_end) if w.announced_at is not None else None
         if scheduled and w.status != Window.Status.CANCELLED:
             announced[w.region_id].append(scheduled)
         if w.status in (Window.Status.IN_PROGRESS, Window.Status.COMPLETED) and w.actual_start:

@@ -123,14 +123,12 @@ def day_bars(region, windows, incidents, now):
     for window in windows:
         if window.actual_start is None or window.status not in (Window.Status.IN_PROGRESS, Window.Status.COMPLETED):
             continue
-        end = window.actual_end or now
-        inside = min(end, window.ends_at)
+        end, promised = window.actual_end or now, window.promised_end
+        inside = min(end, promised)
         if inside > window.actual_start:
             spans.append((window.actual_start, inside, RegionState.UNDER_MAINTENANCE, window.display_title()))
-        if end > window.ends_at:
-            spans.append(
-                (max(window.ends_at, window.actual_start), end, RegionState.OVERRUNNING, window.display_title())
-            )
+        if end > promised:
+            spans.append((max(promised, window.actual_start), end, RegionState.OVERRUNNING, window.display_title()))
     for incident in incidents:
         spans.append((incident.started_at, incident.resolved_at or now, IMPACT_STATE[incident.impact], incident.title))
     for start, end, state, note in spans:

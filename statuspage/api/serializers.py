@@ -35,6 +35,7 @@ class WindowSerializer(serializers.ModelSerializer):
             "actual_start",
             "actual_end",
             "announced_at",
+            "announced_ends_at",
             "overrunning",
             "auto_start",
             "auto_complete",

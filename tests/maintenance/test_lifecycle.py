@@ -50,6 +50,7 @@ def test_announce_schedules_bumps_sequence_audits_and_signals_after_commit(
     assert event.changes == {
         "status": ["planned", "scheduled"],
         "announced_at": [None, NOW.isoformat()],
+        "announced_ends_at": [None, window.ends_at.isoformat()],
         "sequence": [0, 1],
     }
     assert sent == [(window.pk, "announce", 1)]
@@ -226,3 +227,24 @@ def test_actor_is_a_user_a_named_system_or_anonymous(admin_user):
     assert lifecycle.Actor.of(None) == lifecycle.Actor(label="system")
     assert lifecycle.Actor.of(AnonymousUser()) == lifecycle.Actor(label="anonymous")
     assert lifecycle.Actor.of(lifecycle.SCHEDULE) is lifecycle.SCHEDULE
+
+
+def test_extending_a_running_window_keeps_the_promised_end_and_it_overruns(window):
+    lifecycle.announce(window, now=NOW)
+    promised = window.ends_at
+    lifecycle.start(window, now=window.starts_at)
+    lifecycle.extend(window, 15, now=window.starts_at + timedelta(minutes=50))
+    window.refresh_from_db()
+    assert window.ends_at == promised + timedelta(minutes=15)
+    assert window.announced_ends_at == promised
+    assert not window.is_overrunning(promised - timedelta(seconds=1))
+    assert window.is_overrunning(promised)
+
+
+def test_rescheduling_or_extending_before_the_start_moves_the_promise(window):
+    lifecycle.announce(window, now=NOW)
+    new_start = window.starts_at + timedelta(hours=2)
+    lifecycle.reschedule(window, new_start, new_start + timedelta(minutes=40), now=NOW)
+    lifecycle.extend(window, 10, now=NOW)
+    window.refresh_from_db()
+    assert window.announced_ends_at == window.ends_at == new_start + timedelta(minutes=50)

@@ -81,6 +81,20 @@ def test_an_announced_window_that_overruns_counts_the_overrun(api, regions, anno
     assert sla_row(api)["downtime_minutes"] == 15
 
 
+def test_an_extension_while_running_does_not_excuse_the_overrun(api, regions, announced):
+    lifecycle.start(announced, now=announced.starts_at)
+    lifecycle.extend(announced, 30, reason="migration slow", now=announced.starts_at + timedelta(minutes=50))
+    lifecycle.complete(announced, now=announced.starts_at + timedelta(minutes=80))
+    assert sla_row(api)["downtime_minutes"] == 20
+
+
+def test_an_extension_announced_before_the_start_moves_the_promised_end(api, regions, announced):
+    lifecycle.extend(announced, 30, reason="bigger release", now=NOW)
+    lifecycle.start(announced, now=announced.starts_at)
+    lifecycle.complete(announced, now=announced.starts_at + timedelta(minutes=80))
+    assert sla_row(api)["downtime_minutes"] == 0
+
+
 def test_a_window_still_running_counts_until_now(api, regions, announced):
     lifecycle.start(announced, now=announced.starts_at)
     with time_machine.travel(announced.ends_at + timedelta(minutes=7), tick=False):
