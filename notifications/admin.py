@@ -2,14 +2,18 @@
 
 import csv
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from maintenance.admin import WindowAdmin
 from maintenance.models import Window
@@ -100,7 +104,12 @@ class NotifyingWindowAdmin(WindowAdmin):
             self.admin_site.admin_view(self.preview_view),
             name="maintenance_window_preview_email",
         )
-        return [preview, *super().get_urls()]
+        preview_html = path(
+            "<path:object_id>/preview-email/html/",
+            self.admin_site.admin_view(self.preview_html_view),
+            name="maintenance_window_preview_email_html",
+        )
+        return [preview_html, preview, *super().get_urls()]
 
     @admin.display(description=_("Fan-out progress"))
     def fanout_progress(self, obj):
@@ -136,7 +145,7 @@ class NotifyingWindowAdmin(WindowAdmin):
         )
         return format_html("{}", links)
 
-    def preview_view(self, request, object_id):
+    def _preview(self, request, object_id):
         window = self.get_object(request, object_id)
         if window is None or not self.has_view_permission(request, window):
             raise Http404
@@ -147,6 +156,28 @@ class NotifyingWindowAdmin(WindowAdmin):
             kind, language = Delivery.Kind.ANNOUNCEMENT, "en"
         message = preview_message(window, kind, language)
         html = next((content for content, mimetype in message.alternatives if mimetype == "text/html"), "")
+        return window, kind, language, message, html
+
+    # The HTML part exactly as sent, framed by the preview page: emails carry inline styles, so this one response
+    # allows them, and nothing else (no script, no request to anywhere).
+    @method_decorator(xframe_options_sameorigin)
+    @method_decorator(
+        csp_replace(
+            {
+                "default-src": [NONE],
+                "style-src": [UNSAFE_INLINE],
+                "img-src": ["data:"],
+                "script-src": [NONE],
+                "frame-ancestors": [SELF],
+            }
+        )
+    )
+    def preview_html_view(self, request, object_id):
+        html = self._preview(request, object_id)[4]
+        return HttpResponse(html, content_type="text/html; charset=utf-8")
+
+    def preview_view(self, request, object_id):
+        window, kind, language, message, html = self._preview(request, object_id)
         ics = next(
             (part.get_payload(decode=True).decode() for part in message.attachments if hasattr(part, "get_payload")), ""
         )
@@ -157,6 +188,8 @@ class NotifyingWindowAdmin(WindowAdmin):
             "message": message,
             "headers": sorted(message.extra_headers.items()),
             "html": html,
+            "html_url": reverse("admin:maintenance_window_preview_email_html", args=[window.pk])
+            + f"?kind={kind}&language={language}",
             "ics": ics,
             "kind": kind,
             "kind_label": Delivery.Kind(kind).label,

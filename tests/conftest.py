@@ -40,6 +40,20 @@ _flushed = False
 DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
 
 
+def _restore_migration_data():
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    importlib.import_module("maintenance.migrations.0002_seed_regions").load(apps, None)
+    managers = importlib.import_module("maintenance.migrations.0005_release_managers_group")
+    group, _ = Group.objects.get_or_create(name=managers.GROUP)
+    group.permissions.set(
+        [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in managers.PERMISSIONS]
+    )
+
+
 def _is_transactional(request):
     marker = request.node.get_closest_marker("django_db")
     return bool(marker and marker.kwargs.get("transaction")) or bool(
@@ -49,17 +63,13 @@ def _is_transactional(request):
 
 @pytest.fixture(autouse=True)
 def seed_regions_after_flush(request, django_db_blocker):
-    """A transactional test empties every table when it ends, the seed regions of the data migration included.
-    The next test that uses the database gets them back, as every installation has them."""
+    """A transactional test empties every table when it ends, the data of the data migrations included. The next
+    test that uses the database gets that data back (the seed regions, the release managers' group), as every
+    installation has it."""
     global _flushed
     if _flushed and (request.node.get_closest_marker("django_db") or DB_FIXTURES & set(request.fixturenames)):
-        import importlib
-
-        from django.apps import apps
-
-        seed = importlib.import_module("maintenance.migrations.0002_seed_regions")
         with django_db_blocker.unblock():
-            seed.load(apps, None)
+            _restore_migration_data()
         _flushed = False
     yield
     if _is_transactional(request):

@@ -63,3 +63,19 @@ def test_deliveries_list_filters_by_window_kind_and_status(admin_client, window,
     )
     assert response.status_code == 200
     assert [d.kind for d in response.context["cl"].result_list] == ["reminder"]
+
+
+def test_email_preview_frames_the_html_part_with_only_inline_styles_allowed(admin_client, window):
+    page = admin_client.get(f"/admin/maintenance/window/{window.pk}/preview-email/?kind=announcement&language=de")
+    assert page.status_code == 200
+    html_url = f"/admin/maintenance/window/{window.pk}/preview-email/html/?kind=announcement&amp;language=de"
+    assert f'src="{html_url}"' in page.content.decode()
+    assert "style=" not in page.content.decode().split("<body", 1)[1]  # the page itself obeys the site's CSP
+
+    part = admin_client.get(html_url.replace("&amp;", "&"))
+    assert part.status_code == 200 and part["Content-Type"] == "text/html; charset=utf-8"
+    assert '<html lang="de">' in part.content.decode() and "Abmelden" in part.content.decode()
+    assert part["X-Frame-Options"] == "SAMEORIGIN"
+    policy = dict(item.strip().split(" ", 1) for item in part["Content-Security-Policy"].split(";"))
+    assert policy["style-src"] == "'unsafe-inline'"
+    assert policy["script-src"] == "'none'" and policy["default-src"] == "'none'"
