@@ -21,9 +21,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from maintenance import ics
 from maintenance.models import Window
 from notifications import tokens
-from notifications.calendar import window_ics
 from notifications.models import Delivery
 
 # Stand-ins for the per-recipient links; letters and digits only, so escaping never changes them.
@@ -156,11 +156,14 @@ def message_ids(delivery):
 
 
 def calendar_part(window, cache):
+    """The window as a one-event calendar from the site's one iCalendar builder: PUBLISH, or CANCEL once cancelled."""
+    method = ics.CANCEL if window.status == Window.Status.CANCELLED else ics.PUBLISH
     key = (window.pk, window.sequence, window.status)
     if key not in cache.calendars:
-        cache.calendars[key] = window_ics(window).decode("utf-8")
+        calendar = ics.build_calendar([window], settings.SITE_URL, window.display_title(), method, refresh=None)
+        cache.calendars[key] = calendar.to_ical().decode("utf-8")
     part = MIMEText(cache.calendars[key], "calendar", "utf-8")
-    part.set_param("method", "CANCEL" if window.status == Window.Status.CANCELLED else "PUBLISH")
+    part.set_param("method", method)
     part.add_header("Content-Disposition", "attachment", filename=f"window-{window.pk}.ics")
     return part
 
