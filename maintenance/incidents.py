@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from maintenance.lifecycle import Actor
-from maintenance.models import AuditEvent, Incident, IncidentUpdate
+from maintenance import audit
+from maintenance.models import Incident, IncidentUpdate
 
 Status = Incident.Status
 
@@ -108,13 +108,4 @@ def _lock(incident):
 
 
 def _audit(incident, actor, action, changes, now, reason=""):
-    actor = Actor.of(actor)
-    AuditEvent.objects.create(
-        incident=incident,
-        actor=actor.user,
-        actor_label=actor.label,
-        action=action,
-        changes=changes,
-        reason=(reason or "")[:500],
-        created_at=now,
-    )
+    audit.record(actor, action, changes, now, reason, incident=incident)

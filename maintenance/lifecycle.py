@@ -24,8 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from maintenance import rule
-from maintenance.models import AuditEvent, Window
+from maintenance import audit, rule
+from maintenance.audit import Actor
+from maintenance.models import Window
 from maintenance.signals import window_changed
 
 logger = logging.getLogger(__name__)
@@ -59,26 +60,6 @@ class Outcome:
     window: Window
     changed: bool
     message: str
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks for a change: a user, or a named system actor such as the beat."""
-
-    user: object = None
-    label: str = ""
-
-    @classmethod
-    def of(cls, who):
-        if isinstance(who, Actor):
-            return who
-        if who is None:
-            return cls(label="system")
-        if isinstance(who, str):
-            return cls(label=who)
-        if not getattr(who, "is_authenticated", False):
-            return cls(label="anonymous")
-        return cls(user=who, label=who.get_username())
 
 
 SCHEDULE = Actor(label="schedule")
@@ -251,7 +232,6 @@ def _unchanged(window, message):
 
 
 def _apply(window, actor, action, reason, now, bump=False, **changes):
-    actor = Actor.of(actor)
     diff = {}
     for field, new in changes.items():
         old = getattr(window, field)
@@ -262,15 +242,7 @@ def _apply(window, actor, action, reason, now, bump=False, **changes):
         diff["sequence"] = [window.sequence, window.sequence + 1]
         window.sequence += 1
     window.save(update_fields=[*changes, "sequence", "updated_at"])
-    AuditEvent.objects.create(
-        window=window,
-        actor=actor.user,
-        actor_label=actor.label,
-        action=action,
-        changes=diff,
-        reason=(reason or "")[:500],
-        created_at=now,
-    )
+    audit.record(actor, action, diff, now, reason, window=window)
     transaction.on_commit(partial(_tell, window.pk, action, window.sequence))
     return Outcome(window=window, changed=True, message=str(DONE[action]))
 
