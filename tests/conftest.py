@@ -28,6 +28,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(marker)
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: rendered pages and rate-limit counters never leak between tests."""
+    from django.core.cache import cache
+
+    from statuspage import caching
+
+    cache.clear()
+    caching.forget()
+    yield
+    cache.clear()
+    caching.forget()
+
+
 @pytest.fixture
 def regions(db):
     """The seed regions, loaded by the data migration."""

@@ -1,9 +1,6 @@
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
-
-from statuspage import caching
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -15,15 +12,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    caching.forget()
-    yield
-    cache.clear()
-    caching.forget()
 
 
 @pytest.fixture

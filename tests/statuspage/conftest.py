@@ -2,23 +2,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 
 from maintenance import lifecycle, planning
 from maintenance.models import Incident, IncidentUpdate, Window
-from statuspage import caching
 
 # A Tuesday; the November windows fall on Saturday 28 November 2026.
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    caching.forget()
-    yield
-    cache.clear()
-    caching.forget()
 
 
 @pytest.fixture
