@@ -5,6 +5,7 @@ start-up with a sentence the operator can act on.
 """
 
 import os
+import re
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -84,4 +85,12 @@ def env_url(name, default, *, schemes):
     if scheme not in schemes:
         allowed = ", ".join(sorted(schemes))
         raise ImproperlyConfigured(f"{name} must start with one of {allowed}://; got {value!r}.")
+    return value
+
+
+def env_pattern(name, default, pattern, example):
+    """A string that must match ``pattern`` in full, such as a rate ``20/h``; the error shows an example."""
+    value = env_str(name, default)
+    if not re.fullmatch(pattern, value):
+        raise ImproperlyConfigured(f"{name} must look like {example}; got {value!r}.")
     return value

@@ -8,7 +8,7 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from statuspage.env import env_bool, env_database, env_float, env_int, env_list, env_str, env_url
+from statuspage.env import env_bool, env_database, env_float, env_int, env_list, env_pattern, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("OFFPEAK_VAR_DIR", str(BASE_DIR / "var")))
@@ -282,7 +282,9 @@ ANYMAIL = {
 if env_str("ANYMAIL_WEBHOOK_SECRET"):
     ANYMAIL["WEBHOOK_SECRET"] = env_str("ANYMAIL_WEBHOOK_SECRET")
 
-NOTIFY_REMINDER_LEADS = env_str("NOTIFY_REMINDER_LEADS", "24h")
+NOTIFY_REMINDER_LEADS = env_pattern(
+    "NOTIFY_REMINDER_LEADS", "24h", r"\s*[1-9]\d*[dhm]\s*(,\s*[1-9]\d*[dhm]\s*)*", "24h or 24h,1h,30m"
+)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5, minimum=1, maximum=50)
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300, minimum=1, maximum=86400)
 DELIVERY_CHUNK_SIZE = env_int("DELIVERY_CHUNK_SIZE", 250, minimum=1, maximum=5000)
@@ -293,8 +295,9 @@ SUBSCRIPTION_CONFIRM_MAX_AGE_DAYS = env_int("SUBSCRIPTION_CONFIRM_MAX_AGE_DAYS",
 SUBSCRIPTION_LINK_MAX_AGE_DAYS = env_int("SUBSCRIPTION_LINK_MAX_AGE_DAYS", 60, minimum=1, maximum=3650)
 SUBSCRIPTION_PURGE_DAYS = env_int("SUBSCRIPTION_PURGE_DAYS", 30, minimum=1, maximum=3650)
 SUBSCRIBE_MAX_BODY_BYTES = env_int("SUBSCRIBE_MAX_BODY_BYTES", 4096, minimum=512, maximum=1_000_000)
-SUBSCRIBE_RATE_PER_IP = env_str("SUBSCRIBE_RATE_PER_IP", "20/h")
-SUBSCRIBE_RATE_PER_ADDRESS = env_str("SUBSCRIBE_RATE_PER_ADDRESS", "5/h")
+_RATE = r"[1-9]\d*/\d*[smhd]"
+SUBSCRIBE_RATE_PER_IP = env_pattern("SUBSCRIBE_RATE_PER_IP", "20/h", _RATE, "20/h (a count per s, m, h or d)")
+SUBSCRIBE_RATE_PER_ADDRESS = env_pattern("SUBSCRIBE_RATE_PER_ADDRESS", "5/h", _RATE, "5/h (a count per s, m, h or d)")
 
 # The rate limits count on the 'default' cache (CACHE_URL): shared by every process when it is Redis.
 RATELIMIT_USE_CACHE = "default"

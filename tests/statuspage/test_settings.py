@@ -80,3 +80,23 @@ def test_startup_with_a_bad_value_names_the_variable():
 def test_debug_gives_a_development_key_so_make_run_needs_no_setup():
     result = _start(DEBUG="1", OFFPEAK_VAR_DIR=str(ROOT / "var" / "test"))
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("SUBSCRIBE_RATE_PER_IP", "lots"), ("SUBSCRIBE_RATE_PER_ADDRESS", "0/h"), ("NOTIFY_REMINDER_LEADS", "24 hours")],
+)
+def test_rates_and_reminder_leads_are_checked_at_startup(name, value):
+    result = _start(DEBUG="1", OFFPEAK_VAR_DIR=str(ROOT / "var" / "test"), **{name: value})
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(f"Configuration error: {name} must look like")
+
+
+def test_valid_rates_and_leads_start():
+    result = _start(
+        DEBUG="1",
+        OFFPEAK_VAR_DIR=str(ROOT / "var" / "test"),
+        NOTIFY_REMINDER_LEADS="24h, 1h,30m",
+        SUBSCRIBE_RATE_PER_IP="100/5m",
+    )
+    assert result.returncode == 0, result.stderr
