@@ -1,8 +1,10 @@
 """Fault tests: the app and a live worker on servers of the test's own, which the test stops and restarts."""
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -23,13 +25,17 @@ def private_redis(tmp_path):
 
 
 @pytest.fixture
-def private_postgres(tmp_path_factory):
+def private_postgres():
     if not postgres_available():
         pytest.fail("PostgreSQL's server programs (initdb, pg_ctl) are needed for the database fault test")
-    folder = tmp_path_factory.mktemp("pg")
-    server = PrivatePostgres(str(folder)).start()
-    yield server
-    server.stop()
+    # A folder directly under /tmp: the cluster runs as the postgres user, who cannot enter pytest's root-only tmp.
+    folder = tempfile.mkdtemp(prefix="offpeak-pg-")
+    server = PrivatePostgres(folder)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
