@@ -56,7 +56,14 @@ def test_a_database_restart_during_a_fan_out_loses_no_announcement(private_postg
     announcements = f"FROM {table} WHERE window_id = {window_id} AND kind = 'announcement'"
 
     worker = Worker(queue, tmp_path / "worker.log").start(
-        concurrency=2, env=worker_env(queue, mail_record.path, DATABASE_URL=url, EMAIL_RECORD_DELAY="0.004")
+        concurrency=2,
+        env=worker_env(
+            queue,
+            mail_record.path,
+            DATABASE_URL=url,
+            EMAIL_RECORD_DELAY="0.004",
+            DELIVERY_LEASE_SECONDS="300",  # as in production: recovery must not wait for leases to run out
+        ),
     )
     try:
         wait_until(worker.ready, timeout=30, worker=worker)
