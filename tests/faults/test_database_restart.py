@@ -79,6 +79,7 @@ def test_a_database_restart_during_a_fan_out_loses_no_announcement(private_postg
         sent_at_restart = sum(mail_record().values())
         in_flight = query(url, f"SELECT count(*) {announcements} AND status = 'sending'")
         assert sent_at_restart < N, "the fan-out finished before the restart"
+        assert in_flight is not None, "the database did not come back"
 
         def beat_tick():
             # What celery beat does every minute: queue schedule_due, which finds expired leases and waiting rows.
