@@ -253,9 +253,11 @@ def main():
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        if not args.keep:
-            fanout.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            if not args.keep:
+                fanout.cleanup()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
