@@ -70,51 +70,22 @@ def peak_mb(who):
 def main():
     args = parse()
     setup(args)
-    from datetime import time as wall
-
     from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
     from maintenance import lifecycle
-    from maintenance.models import Region, Window
     from notifications.backends import CountingBackend
-    from notifications.models import Delivery, Subscriber
+    from notifications.models import Delivery
     from statuspage.celery import app
 
     cleanup()
-    region = Region.objects.create(
-        slug="bench", name="Bench", timezone="Europe/Berlin", offpeak_start=wall(22), window_minutes=60, active=False
-    )
+    region = bench_region()
     now = timezone.now()
     started = time.perf_counter()
-    Through = Subscriber.regions.through
-    batch = 5000
-    for start in range(0, args.n, batch):
-        count = min(batch, args.n - start)
-        created = Subscriber.objects.bulk_create(
-            Subscriber(
-                email=f"bench{start + i}@bench.example",
-                state="confirmed",
-                created_at=now,
-                confirmed_at=now,
-                language="de" if (start + i) % 3 == 0 else "en",
-                timezone=("", "America/Chicago", "Asia/Tokyo")[(start + i) % 3],
-            )
-            for i in range(count)
-        )
-        if not created or created[0].pk is None:  # backends that do not return ids
-            created = Subscriber.objects.filter(email__endswith="@bench.example", regions=None)
-        Through.objects.bulk_create(Through(subscriber_id=s.pk, region_id=region.pk) for s in created)
+    create_subscribers(region, args.n, now)
     print(f"created {args.n} confirmed subscribers in {time.perf_counter() - started:.1f}s on {connection.vendor}")
-
-    starts_at = (now + timedelta(days=7)).replace(second=0, microsecond=0)
-    window = Window.objects.create(
-        region=region,
-        month=starts_at.date().replace(day=1),
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=1),
-    )
+    window = bench_window(region, now)
     workers = []
     if args.workers:
         workers = start_workers(args.workers, settings.NOTIFY_QUEUE)
@@ -153,11 +124,60 @@ def main():
     return 0 if ok else 1
 
 
-def start_workers(count, queue):
+def bench_region():
+    """The bench's own region, inactive so that the public pages do not show it."""
+    from datetime import time as wall
+
+    from maintenance.models import Region
+
+    return Region.objects.create(
+        slug="bench", name="Bench", timezone="Europe/Berlin", offpeak_start=wall(22), window_minutes=60, active=False
+    )
+
+
+def create_subscribers(region, n, now, batch=5000):
+    """``n`` confirmed subscribers of ``region`` (a third each German, Chicago-zoned, Tokyo-zoned), in bulk."""
+    from notifications.models import Subscriber
+
+    Through = Subscriber.regions.through
+    for start in range(0, n, batch):
+        count = min(batch, n - start)
+        created = Subscriber.objects.bulk_create(
+            Subscriber(
+                email=f"bench{start + i}@bench.example",
+                state="confirmed",
+                created_at=now,
+                confirmed_at=now,
+                language="de" if (start + i) % 3 == 0 else "en",
+                timezone=("", "America/Chicago", "Asia/Tokyo")[(start + i) % 3],
+            )
+            for i in range(count)
+        )
+        if not created or created[0].pk is None:  # backends that do not return ids
+            created = Subscriber.objects.filter(email__endswith="@bench.example", regions=None)
+        Through.objects.bulk_create(Through(subscriber_id=s.pk, region_id=region.pk) for s in created)
+
+
+def bench_window(region, now):
+    """A planned window a week ahead in the bench region, ready to be announced."""
+    from maintenance.models import Window
+
+    starts_at = (now + timedelta(days=7)).replace(second=0, microsecond=0)
+    return Window.objects.create(
+        region=region,
+        month=starts_at.date().replace(day=1),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+    )
+
+
+def start_workers(count, queue, nice=0):
+    """``count`` solo-pool celery workers on ``queue``; ``nice`` lowers their CPU priority."""
     env = {**os.environ}
     return [
         subprocess.Popen(
             [
+                *(["nice", "-n", str(nice)] if nice else []),
                 sys.executable,
                 "-m",
                 "celery",

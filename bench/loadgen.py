@@ -16,6 +16,8 @@ class Stats:
     latencies: list = field(default_factory=list)
     errors: int = 0
     statuses: dict = field(default_factory=dict)
+    connection_errors: int = 0  # of ``errors``: the connection failed or was closed under a request
+    retried: int = 0  # requests sent again on a new connection after a kept-alive one was closed unanswered
 
     def summary(self, seconds):
         lat = sorted(self.latencies)
@@ -32,13 +34,22 @@ class Stats:
             "p99_ms": pct(0.99),
             "mean_ms": statistics.fmean(lat) * 1000 if lat else float("nan"),
             "statuses": dict(self.statuses),
+            "connection_errors": self.connection_errors,
+            "retried": self.retried,
         }
 
 
+class Unanswered(ConnectionError):
+    """The server closed the connection before sending any byte of the response."""
+
+
 async def _read_response(reader):
-    status_line = await reader.readline()
+    try:
+        status_line = await reader.readline()
+    except ConnectionError as exc:
+        raise Unanswered(str(exc)) from exc
     if not status_line:
-        raise ConnectionError("connection closed")
+        raise Unanswered("connection closed")
     status = int(status_line.split()[1])
     length, chunked, close = 0, False, False
     while True:
@@ -70,14 +81,27 @@ async def _connection(host, port, paths, stats, deadline, headers):
     while time.monotonic() < deadline:
         path = paths[i % len(paths)]
         i += 1
+        request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{headers}Connection: keep-alive\r\n\r\n"
         try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection(host, port)
-            request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{headers}Connection: keep-alive\r\n\r\n"
             started = time.perf_counter()
-            writer.write(request.encode())
-            status, close = await _read_response(reader)
-            elapsed = time.perf_counter() - started
+            for attempt in (1, 2):
+                reused = writer is not None
+                if not reused:
+                    reader, writer = await asyncio.open_connection(host, port)
+                writer.write(request.encode())
+                try:
+                    status, close = await _read_response(reader)
+                    break
+                except Unanswered:
+                    writer.close()
+                    writer = None
+                    # A kept-alive connection that the server closed as the request went out (an idle timeout, a
+                    # worker being recycled): browsers and HTTP libraries send an idempotent GET again on a new
+                    # connection (RFC 9112, 9.3.1.1), once. A fresh connection that fails is an error.
+                    if not reused or attempt == 2:
+                        raise
+                    stats[path].retried += 1
+            elapsed = time.perf_counter() - started  # a retry's time counts
             stats[path].statuses[status] = stats[path].statuses.get(status, 0) + 1
             if 200 <= status < 400:
                 stats[path].latencies.append(elapsed)
@@ -88,6 +112,7 @@ async def _connection(host, port, paths, stats, deadline, headers):
                 writer = None
         except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError):
             stats[path].errors += 1
+            stats[path].connection_errors += 1
             if writer is not None:
                 writer.close()
             writer = None

@@ -99,6 +99,7 @@ def environment(folder):
         DEBUG="0",
         SECRET_KEY="bench-only-" + os.urandom(16).hex(),
         ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",  # plain HTTP on the loopback; production's TLS redirect would answer 301
         OFFPEAK_VAR_DIR=str(folder / "var"),
         DATABASE_URL=f"sqlite:///{folder / 'bench.sqlite3'}",
     )

@@ -10,6 +10,7 @@ recording it: at most the rows in flight at the crash go twice, and none is lost
 
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
@@ -17,7 +18,7 @@ from itertools import islice
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -233,6 +234,13 @@ class Outcome:
 
 def claim(ids, now=None):
     """Take the claimable rows among ``ids`` for this worker; returns them with subscriber and window loaded."""
+    return _claim(ids, now)[0]
+
+
+def _claim(ids, now=None):
+    """Claim the rows and load what sending them needs, all in one transaction: if the database goes away before
+    the end, nothing is claimed and a retry of the task finds the rows free, rather than leased to nobody.
+    Returns (deliveries, {(subscriber id, region id)} of the current memberships)."""
     now = now or timezone.now()
     lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     with transaction.atomic():
@@ -254,21 +262,26 @@ def claim(ids, now=None):
             Delivery.objects.filter(id__in=claimed).update(
                 status=Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
             )
-    return list(Delivery.objects.filter(id__in=claimed).select_related("subscriber", "window__region").order_by("id"))
+        else:
+            return [], set()
+        deliveries = list(
+            Delivery.objects.filter(id__in=claimed).select_related("subscriber", "window__region").order_by("id")
+        )
+        memberships = set(
+            Subscriber.regions.through.objects.filter(
+                subscriber_id__in={d.subscriber_id for d in deliveries},
+                region_id__in={d.window.region_id for d in deliveries if d.window_id},
+            ).values_list("subscriber_id", "region_id")
+        )
+    return deliveries, memberships
 
 
 def send_chunk(ids, now=None):
     """Claim, build, send and record the given rows. Safe to run twice with the same ids."""
-    deliveries = claim(ids, now)
+    deliveries, memberships = _claim(ids, now)
     if not deliveries:
         return Outcome()
     outcome = Outcome()
-    memberships = set(
-        Subscriber.regions.through.objects.filter(
-            subscriber_id__in={d.subscriber_id for d in deliveries},
-            region_id__in={d.window.region_id for d in deliveries if d.window_id},
-        ).values_list("subscriber_id", "region_id")
-    )
     cache = RenderCache()
     backend = get_connection()
     is_open = False
@@ -299,8 +312,30 @@ def send_chunk(ids, now=None):
                 is_open = False
     finally:
         _close(backend)
-    record(outcome, now)
+    _record_through_outage(outcome, now)
     return outcome
+
+
+def _record_through_outage(outcome, now):
+    """Record the outcome even if the database went away while the chunk was being sent.
+
+    These messages have been handed over: left unrecorded, each row would go out again once its lease runs out.
+    So a lost connection (a database restart, a failover) is retried on a fresh connection until the lease would
+    run out, and only then given up, leaving the rows to the lease as before.
+    """
+    deadline = time.monotonic() + settings.DELIVERY_LEASE_SECONDS
+    pause = 0.5
+    while True:
+        try:
+            record(outcome, now)
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block or time.monotonic() + pause >= deadline:
+                raise
+            logger.warning("the database went away while recording a chunk (%s); retrying in %.1fs", exc, pause)
+            connection.close()  # the next query opens a new connection
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
 
 def _verdict(delivery, memberships, now):

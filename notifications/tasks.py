@@ -1,18 +1,30 @@
 """Celery tasks. They take ids, never model instances, and each is safe to run twice."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from notifications import outbox, subscriptions
 
+# A lost database connection (a restart, a failover) is worth another try in a few seconds rather than waiting for
+# the next beat tick or, for rows already claimed, the end of their lease. Celery's Django fixup closes unusable
+# connections before each task, so the retry runs on a fresh one. Both tasks are safe to run twice.
+DATABASE_GONE = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
-@shared_task(name="notifications.tasks.schedule_due")
+
+@shared_task(name="notifications.tasks.schedule_due", **DATABASE_GONE)
 def schedule_due():
     """Create the deliveries that are due by now and queue what waits (every minute, and after each window change)."""
     result = outbox.schedule_due()
     return {"created": sum(result["created"].values()), "queued": result["queued"]}
 
 
-@shared_task(name="notifications.tasks.send_chunk")
+@shared_task(name="notifications.tasks.send_chunk", **DATABASE_GONE)
 def send_chunk(delivery_ids):
     """Claim and send these outbox rows; rows already taken or done are left alone."""
     return outbox.send_chunk(delivery_ids).summary()

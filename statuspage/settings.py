@@ -179,6 +179,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing tries the broker once more after a short pause and then gives up, instead of kombu's default of
+# reconnecting for about 6 s. A request that changes a window or subscribes must not hang when the broker is down:
+# what it queues is a nudge, and the beat finds the same work by itself. Workers reconnect as before
+# (broker_connection_max_retries); this applies to publishing only.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -33,8 +33,9 @@ class Worker:
         self.log_path = log_path
         self.process = None
 
-    def start(self, concurrency=1):
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url()}
+    def start(self, concurrency=1, env=None):
+        """Start the worker; ``env`` overrides the environment (another database or broker, for example)."""
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url(), **(env or {})}
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [
@@ -78,6 +79,10 @@ class Worker:
 
     def output(self):
         return Path(self.log_path).read_text(errors="replace")
+
+    def ready(self):
+        """True once the worker consumes its queue."""
+        return " ready." in self.output()
 
 
 @pytest.fixture

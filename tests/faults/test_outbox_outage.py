@@ -1,0 +1,63 @@
+"""A chunk handed to the mail backend while the database was away is recorded once it answers again, not resent."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.core import mail
+from django.db import OperationalError
+
+from maintenance import lifecycle, planning
+from maintenance.models import Region, Window
+from notifications import outbox, subscriptions
+from notifications.models import Delivery, Subscriber
+
+NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+pytestmark = pytest.mark.django_db(transaction=True)  # the retry needs real transactions, as in a worker
+
+
+@pytest.fixture
+def planned_rows(monkeypatch):
+    monkeypatch.setattr(subscriptions, "queue_schedule_due", lambda **_: None)  # no broker: the test plans itself
+    monkeypatch.setattr(outbox.time, "sleep", lambda seconds: None)
+    region = Region.objects.get(slug="eu-frankfurt")
+    planning.plan(NOW, 2)
+    window = Window.objects.get(region=region, month="2026-11-01")
+    for email in ("ada@example.com", "bob@example.com"):
+        Subscriber.objects.create(email=email, state="confirmed", created_at=NOW, confirmed_at=NOW).regions.set(
+            [region]
+        )
+    lifecycle.announce(window, now=NOW)
+    outbox.plan(NOW)
+    return list(Delivery.objects.values_list("id", flat=True))
+
+
+def failing_record(monkeypatch, times):
+    """Make recording fail ``times`` times with the error a restarted PostgreSQL gives, then work."""
+    real, failures = outbox.record, []
+
+    def record(outcome, now=None):
+        if len(failures) < times:
+            failures.append(now)
+            raise OperationalError("terminating connection due to administrator command")
+        return real(outcome, now)
+
+    monkeypatch.setattr(outbox, "record", record)
+    return failures
+
+
+def test_the_outcome_of_a_sent_chunk_is_recorded_once_the_database_answers_again(planned_rows, monkeypatch):
+    failures = failing_record(monkeypatch, times=2)
+    outcome = outbox.send_chunk(planned_rows, now=NOW)
+    assert len(failures) == 2
+    assert len(outcome.sent) == 2 and len(mail.outbox) == 2
+    assert set(Delivery.objects.values_list("status", "attempts")) == {("sent", 1)}
+    assert outbox.send_chunk(planned_rows, now=NOW).sent == []  # nothing left to send twice
+
+
+def test_a_database_away_longer_than_the_lease_leaves_the_rows_to_the_lease(planned_rows, monkeypatch, settings):
+    settings.DELIVERY_LEASE_SECONDS = 1
+    failing_record(monkeypatch, times=1000)
+    with pytest.raises(OperationalError):
+        outbox.send_chunk(planned_rows, now=NOW)
+    assert len(mail.outbox) == 2
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sending"}  # the lease will hand them out again
