@@ -10,8 +10,9 @@ worker_class = "gthread"
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-max_requests = 5000
-max_requests_jitter = 500
+# Recycling a worker costs a cold start in the middle of traffic; it is off unless WEB_MAX_REQUESTS asks for it.
+max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
 preload_app = False
 accesslog = os.environ.get("WEB_ACCESS_LOG", "-")
 errorlog = "-"

@@ -6,7 +6,7 @@ from statuspage.api import views
 from statuspage.api.incidents import IncidentViewSet
 from statuspage.api.sla import SlaView
 from statuspage.api.status import RegionStatusView, StatusView
-from statuspage.caching import conditional
+from statuspage.caching import cached_page
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -16,8 +16,8 @@ router.register("incidents", IncidentViewSet, basename="incident")
 
 urlpatterns = router.urls
 urlpatterns += [
-    path("status/", conditional(StatusView.as_view()), name="api-status"),
-    path("status/<slug:slug>/", conditional(RegionStatusView.as_view()), name="api-region-status"),
+    path("status/", cached_page(StatusView.as_view()), name="api-status"),
+    path("status/<slug:slug>/", cached_page(RegionStatusView.as_view()), name="api-region-status"),
     path("sla/", SlaView.as_view(), name="api-sla"),
     path("subscriptions/", SubscriptionView.as_view(), name="subscriptions"),
 ]

@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 
 from maintenance.models import AuditEvent, Incident, IncidentUpdate, Region, Window
 from maintenance.state import RegionState, region_states, worst
-from statuspage.caching import conditional
+from statuspage.caching import cached_page
 from statuspage.feeds import headline
 
 RECENT = 50
@@ -361,7 +361,7 @@ def endpoint(name, serializer, summary, build):
             return Response(serializer(build(Snapshot(timezone.now()))).data)
 
     View.__name__ = View.__qualname__ = f"V2{name.title().replace('/', '').replace('-', '')}View"
-    return conditional(View.as_view())
+    return cached_page(View.as_view())
 
 
 def _summary(s):

@@ -197,3 +197,23 @@ def test_ids_are_strings_and_stable(api, history):
     two = api.get("/api/v2/summary.json").json()
     assert one["page"]["id"] == two["page"]["id"] and re.fullmatch(r"[0-9a-z]{12}", one["page"]["id"])
     assert all(isinstance(c["id"], str) for c in one["components"])
+
+
+@pytest.mark.parametrize("endpoint", ["summary.json", "status.json", "components.json"])
+def test_a_repeated_v2_request_is_served_from_the_page_cache_without_a_query(
+    api, busy, endpoint, django_assert_num_queries
+):
+    first = api.get(f"/api/v2/{endpoint}")
+    with django_assert_num_queries(0):
+        again = api.get(f"/api/v2/{endpoint}")
+    assert again.status_code == 200 and again.json() == first.json()
+    assert again["ETag"] == first["ETag"]
+
+
+def test_a_change_shows_in_the_v2_summary_at_once(api, busy):
+    api.get("/api/v2/summary.json")
+    incident = Incident.objects.exclude(status=Incident.Status.RESOLVED).get()
+    incident.title = "Logins failing"
+    incident.save()
+    after = api.get("/api/v2/summary.json").json()
+    assert "Logins failing" in [item["name"] for item in after["incidents"]]
