@@ -263,6 +263,9 @@ HTTP_CASES = {
     "open incident: starts in the future": lambda c, w: api(
         c, w, "post", "/api/v1/incidents/", {"title": "t", "regions": ["us"], "body": "b", "started_at": "2999-01-01"}
     ),
+    "open incident: CR/LF in title": lambda c, w: api(
+        c, w, "post", "/api/v1/incidents/", {"title": "Slow\r\nX-Injected: 1", "regions": ["us"], "body": "b"}
+    ),
     "open incident: malformed JSON": lambda c, w: api(c, w, "post", "/api/v1/incidents/", raw='{"title": '),
     "open incident: text/plain": lambda c, w: api(
         c, w, "post", "/api/v1/incidents/", raw="title=t", content_type="text/plain"

@@ -67,6 +67,12 @@ class OpenIncidentSerializer(serializers.Serializer):
     body = TextField(max_length=10000, help_text="The first message customers read.")
     started_at = serializers.DateTimeField(required=False, help_text="Defaults to now; not in the future.")
 
+    def validate_title(self, value):
+        # A title is one line: it becomes a feed title and a calendar summary.
+        if any(ord(char) < 32 or ord(char) == 127 or char in "\u2028\u2029\u0085" for char in value):
+            raise serializers.ValidationError("A title is one line, without line breaks or control characters.")
+        return value
+
     def validate_regions(self, value):
         if not value:
             raise serializers.ValidationError("Name at least one region.")
