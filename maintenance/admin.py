@@ -268,7 +268,9 @@ class WindowAdmin(admin.ModelAdmin):
             "verb": verb,
             "has_view_permission": True,
         }
-        return TemplateResponse(request, "admin/maintenance/window/lifecycle_form.html", context)
+        # A form shown again with its errors is a refused request: 400, so scripts and proxies see it failed.
+        status = 400 if request.method == "POST" else 200
+        return TemplateResponse(request, "admin/maintenance/window/lifecycle_form.html", context, status=status)
 
 
 @admin.register(Freeze)
