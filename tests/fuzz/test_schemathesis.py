@@ -151,7 +151,8 @@ def _schemathesis(server, name, *options):
         str(server["reports"] / name),
         *options,
     ]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    # Run from the temporary folder: schemathesis keeps a .schemathesis/ folder in its working directory.
+    result = subprocess.run(command, cwd=server["reports"], capture_output=True, text=True, timeout=300)
     output = result.stdout + result.stderr
     server_log = server["log"].read_text()
     assert result.returncode == 0, f"{output}\n--- server log (tail) ---\n{server_log[-4000:]}"
