@@ -107,8 +107,21 @@ def warn_overlaps(request, windows):
         )
 
 
+def one_line(value):
+    """A title is one line: it becomes an email subject, a feed title and a calendar summary."""
+    if any(ord(char) < 32 or ord(char) == 127 or char in "\u2028\u2029\u0085" for char in value or ""):
+        raise forms.ValidationError(_("A title is one line, without line breaks or control characters."))
+    return value
+
+
+class WindowForm(forms.ModelForm):
+    def clean_title(self):
+        return one_line(self.cleaned_data.get("title"))
+
+
 @admin.register(Window)
 class WindowAdmin(admin.ModelAdmin):
+    form = WindowForm
     list_display = ["region", "month_label", "starts_at", "ends_at", "status", "sequence", "origin", "edited_by_hand"]
     list_filter = ["region", LocalMonthFilter, "status"]
     list_select_related = ["region"]
@@ -196,7 +209,10 @@ class WindowAdmin(admin.ModelAdmin):
                 for other in others:
                     warn_overlaps(request, sorted([window, other], key=lambda w: (w.starts_at, w.pk)))
         extra_context = {**(extra_context or {}), "can_manage": self.has_manage_permission(request)}
-        return super().change_view(request, object_id, form_url, extra_context)
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "POST" and getattr(response, "context_data", {}).get("errors"):
+            response.status_code = 400  # the form is shown again with its errors: nothing was saved
+        return response
 
     # --- actions: each window is reported on its own; a refusal never stops the others ---
 
@@ -268,7 +284,9 @@ class WindowAdmin(admin.ModelAdmin):
             "verb": verb,
             "has_view_permission": True,
         }
-        return TemplateResponse(request, "admin/maintenance/window/lifecycle_form.html", context)
+        # A form shown again with its errors is a refused request: 400, so scripts and proxies see it failed.
+        status = 400 if request.method == "POST" else 200
+        return TemplateResponse(request, "admin/maintenance/window/lifecycle_form.html", context, status=status)
 
 
 @admin.register(Freeze)
@@ -322,6 +340,9 @@ class IncidentForm(forms.ModelForm):
     class Meta:
         model = Incident
         fields = ["title", "regions", "impact", "started_at"]
+
+    def clean_title(self):
+        return one_line(self.cleaned_data.get("title"))
 
     def clean(self):
         data = super().clean()

@@ -55,7 +55,7 @@ class SubscriptionView(APIView):
             "SubscriptionRequest",
             {
                 "email": serializers.EmailField(),
-                "regions": serializers.ListField(child=serializers.SlugField()),
+                "regions": serializers.ListField(child=serializers.SlugField(), min_length=1),
                 "language": serializers.ChoiceField(choices=["en", "de"]),
                 "timezone": serializers.CharField(required=False),
                 "notify_start_end": serializers.BooleanField(required=False),

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from maintenance import ics
@@ -139,7 +140,8 @@ class MaintenanceNews(Feed):
         ]
         if event.reason:
             lines.append(event.reason)
-        return "\n".join(lines)
+        # Atom's summary is type="html" and RSS descriptions are read as HTML: the text must arrive escaped.
+        return "<br>\n".join(escape(line) for line in lines)
 
     def item_link(self, event):
         return f"{settings.SITE_URL}{reverse('window-detail', args=[event.window_id])}#event-{event.pk}"

@@ -118,6 +118,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "statuspage.api.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "statuspage.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DATETIME_FORMAT": "iso-8601",
     "EXCEPTION_HANDLER": "statuspage.api.errors.exception_handler",
 }

@@ -9,7 +9,18 @@ from rest_framework.response import Response
 
 from maintenance import incidents
 from maintenance.models import Incident, IncidentUpdate, Region
-from statuspage.api.views import BAD_BODY, CONFLICT, FORBIDDEN, NO_AUTH, NOT_FOUND, Conflict, IsReleaseManager
+from statuspage.api.serializers import TextField
+from statuspage.api.views import (
+    BAD_BODY,
+    BAD_PAGE,
+    CONFLICT,
+    FORBIDDEN,
+    NO_AUTH,
+    NOT_FOUND,
+    PAST_LAST_PAGE,
+    Conflict,
+    IsReleaseManager,
+)
 
 
 class IncidentUpdateSerializer(serializers.ModelSerializer):
@@ -44,14 +55,23 @@ OPENING_STATUSES = [choice for choice in Incident.Status.choices if choice[0] !=
 
 
 class OpenIncidentSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    regions = serializers.SlugRelatedField(
-        slug_field="slug", many=True, queryset=Region.objects.all(), help_text="Region slugs, e.g. eu-frankfurt."
+    title = TextField(max_length=200)
+    regions = serializers.ListField(
+        child=serializers.SlugRelatedField(slug_field="slug", queryset=Region.objects.all()),
+        min_length=1,
+        max_length=100,
+        help_text="Region slugs, e.g. eu-frankfurt.",
     )
     impact = serializers.ChoiceField(choices=Incident.Impact.choices, default=Incident.Impact.MINOR)
     status = serializers.ChoiceField(choices=OPENING_STATUSES, default=Incident.Status.INVESTIGATING)
-    body = serializers.CharField(max_length=10000, help_text="The first message customers read.")
+    body = TextField(max_length=10000, help_text="The first message customers read.")
     started_at = serializers.DateTimeField(required=False, help_text="Defaults to now; not in the future.")
+
+    def validate_title(self, value):
+        # A title is one line: it becomes a feed title and a calendar summary.
+        if any(ord(char) < 32 or ord(char) == 127 or char in "\u2028\u2029\u0085" for char in value):
+            raise serializers.ValidationError("A title is one line, without line breaks or control characters.")
+        return value
 
     def validate_regions(self, value):
         if not value:
@@ -66,7 +86,7 @@ class OpenIncidentSerializer(serializers.Serializer):
 
 class PostUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Incident.Status.choices)
-    body = serializers.CharField(max_length=10000)
+    body = TextField(max_length=10000)
     impact = serializers.ChoiceField(choices=Incident.Impact.choices, required=False)
 
 
@@ -79,7 +99,11 @@ WRITE_ERRORS = {400: BAD_BODY, 401: NO_AUTH, 403: FORBIDDEN, 404: NOT_FOUND, 409
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List incidents", description="Newest first, with their updates."),
+    list=extend_schema(
+        summary="List incidents",
+        description="Newest first, with their updates.",
+        responses={200: IncidentSerializer(many=True), 400: BAD_PAGE, 404: PAST_LAST_PAGE},
+    ),
     retrieve=extend_schema(summary="One incident", responses={200: IncidentSerializer, 404: NOT_FOUND}),
     create=extend_schema(
         summary="Open an incident",

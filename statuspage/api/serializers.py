@@ -1,14 +1,30 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from maintenance import rule
 from maintenance.models import Region, Window
 
 
+@extend_schema_field({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "22:00"})
+class ClockTimeField(serializers.TimeField):
+    """A wall-clock time shown as HH:MM (OpenAPI's `time` format wants seconds and an offset)."""
+
+
+@extend_schema_field({"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$", "example": "2027-03"})
+class MonthField(serializers.DateField):
+    """A calendar month shown as YYYY-MM (not a `date`)."""
+
+
+@extend_schema_field({"type": "string", "pattern": r"\S"})
+class TextField(serializers.CharField):
+    """Required text: surrounding spaces are trimmed, so it must hold at least one non-space character."""
+
+
 class RegionSerializer(serializers.ModelSerializer):
-    offpeak_start = serializers.TimeField(format="%H:%M")
+    offpeak_start = ClockTimeField(format="%H:%M", help_text="Off-peak local start, HH:MM.")
 
     class Meta:
         model = Region
@@ -17,7 +33,7 @@ class RegionSerializer(serializers.ModelSerializer):
 
 class WindowSerializer(serializers.ModelSerializer):
     region = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    month = serializers.DateField(format="%Y-%m", help_text="The region's local month this window serves.")
+    month = MonthField(format="%Y-%m", help_text="The region's local month this window serves.")
     overrunning = serializers.SerializerMethodField(help_text="In progress past its announced end.")
 
     class Meta:

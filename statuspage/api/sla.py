@@ -33,7 +33,12 @@ class SlaView(APIView):
     @extend_schema(
         summary="Monthly availability per region",
         parameters=[
-            OpenApiParameter("month", str, description="YYYY-MM; defaults to the current month (UTC).", required=False)
+            OpenApiParameter(
+                "month",
+                {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
+                description="YYYY-MM; defaults to the current month (UTC).",
+                required=False,
+            )
         ],
         responses={200: SLA_ROW, 400: OpenApiResponse(description="`month` is not YYYY-MM.")},
     )

@@ -23,6 +23,8 @@ from statuspage.api.serializers import (
 
 BAD_FILTER = OpenApiResponse(description="A filter value is invalid; `detail` says which.")
 NOT_FOUND = OpenApiResponse(description="No such object.")
+BAD_PAGE = OpenApiResponse(description="`page` or `page_size` is not a whole number in range.")
+PAST_LAST_PAGE = OpenApiResponse(description="`page` is past the last page.")
 BAD_BODY = OpenApiResponse(description="The body is invalid; `detail` says which field.")
 NO_AUTH = OpenApiResponse(description="No or a bad token: send `Authorization: Token <key>`.")
 FORBIDDEN = OpenApiResponse(description="The token's user is not a release manager.")
@@ -83,7 +85,7 @@ def _action_schema(verb, body, description):
     list=extend_schema(
         summary="List windows",
         description="Release windows, earliest first. Times are UTC.",
-        responses={200: WindowSerializer(many=True), 400: BAD_FILTER},
+        responses={200: WindowSerializer(many=True), 400: BAD_FILTER, 404: PAST_LAST_PAGE},
     ),
     retrieve=extend_schema(summary="One window", responses={200: WindowSerializer, 404: NOT_FOUND}),
 )

@@ -148,10 +148,10 @@ def test_reschedule_form_changes_times_through_the_lifecycle(admin_client, manag
 def test_a_refused_reschedule_or_extend_shows_the_reason_on_the_form(admin_client, window):
     bring_to(window, "completed")
     response = admin_client.post(f"{CHANGELIST}{window.pk}/extend/", {"minutes": 10})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "The window is completed, so it cannot be extended." in response.content.decode()
     response = admin_client.post(f"{CHANGELIST}{window.pk}/reschedule/", {"starts_at": "x", "ends_at": ""})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert Window.objects.get(pk=window.pk).sequence == 1
 
 
