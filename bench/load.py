@@ -43,7 +43,9 @@ def parse():
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the load (default 30)")
     parser.add_argument("--connections", type=int, default=50, help="concurrent keep-alive connections (default 50)")
     parser.add_argument("--workers", type=int, default=2, help="celery worker processes doing the fan-out (default 2)")
-    parser.add_argument("--worker-nice", type=int, default=10, help="CPU niceness of the celery workers (default 10)")
+    parser.add_argument(
+        "--worker-nice", type=int, default=0, help="CPU niceness of the celery workers (default 0: they share the CPU)"
+    )
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     parser.add_argument(
