@@ -17,7 +17,6 @@ within the load. The mail backend only counts. It removes the bench rows at the 
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -105,17 +104,7 @@ def start_gunicorn(folder, workers, threads, max_requests=None):
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-c", str(config), "statuspage.wsgi"], cwd=ROOT, env=os.environ
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        text = log.read_text() if log.exists() else ""
-        match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", text)
-        if match and text.count("Booting worker") >= workers:
-            return server, int(match.group(1))
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn stopped: {text}")
-        time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not start within 30 s")
+    return server, loadgen.gunicorn_port(server, log, workers)
 
 
 def report(summaries):

@@ -5,6 +5,7 @@ way. It only ever talks to the loopback address it is given.
 """
 
 import asyncio
+import re
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -144,3 +145,18 @@ def table(summaries):
     for s in summaries:
         lines.append(f"{s['path']:<32} {s['rps']:>9.1f} {s['p50_ms']:>8.1f} {s['p99_ms']:>8.1f} {s['errors']:>7}")
     return "\n".join(lines)
+
+
+def gunicorn_port(server, log, workers, timeout=30):
+    """Wait until gunicorn (``server``, logging to ``log``) listens with all ``workers`` booted; return its port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text() if log.exists() else ""
+        match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", text)
+        if match and text.count("Booting worker") >= workers:
+            return int(match.group(1))
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn stopped: {text}")
+        time.sleep(0.2)
+    server.terminate()
+    raise SystemExit(f"gunicorn did not start within {timeout} s")

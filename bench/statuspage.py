@@ -16,11 +16,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import loadgen  # noqa: E402
+
 PYTHON = sys.executable
 SEED = """
 from datetime import timedelta
@@ -125,17 +127,7 @@ def start_gunicorn(env, folder, workers):
         "info",
     ]
     server = subprocess.Popen(command, env=env, cwd=ROOT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        text = log.read_text() if log.exists() else ""
-        match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", text)
-        if match and text.count("Booting worker") >= workers:
-            return server, int(match.group(1))
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn stopped: {text}")
-        time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not start within 30 s")
+    return server, loadgen.gunicorn_port(server, log, workers)
 
 
 def get(port, path):
@@ -165,30 +157,12 @@ def load(tool, url, seconds, connections):
 
 
 def python_load(url, seconds, connections):
-    """A bounded load: ``connections`` threads, each sending requests one after another until time is up."""
-    host, port_path = url.split("://", 1)[1].split(":", 1)
-    port, path = port_path.split("/", 1)
-    counts = [0] * connections
-    stop = time.monotonic() + seconds
-
-    def worker(n):
-        while time.monotonic() < stop:
-            connection = http.client.HTTPConnection(host, int(port), timeout=10)
-            connection.request("GET", "/" + path)
-            response = connection.getresponse()
-            response.read()
-            connection.close()
-            if response.status != 200:
-                raise RuntimeError(f"{url} answered {response.status}")
-            counts[n] += 1
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(connections)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(counts) / (time.monotonic() - started)
+    """The shared load generator (bench/loadgen.py), for machines without wrk."""
+    port, path = url.rsplit(":", 1)[1].split("/", 1)
+    [summary] = loadgen.run(int(port), ["/" + path], connections=connections, seconds=seconds)
+    if summary["errors"]:
+        raise SystemExit(f"{url}: {summary['errors']} failed responses ({summary['statuses']})")
+    return summary["rps"]
 
 
 if __name__ == "__main__":

@@ -136,6 +136,7 @@ class WindowAdmin(admin.ModelAdmin):
         "starts_at",
         "ends_at",
         "announced_at",
+        "announced_ends_at",
         "actual_start",
         "actual_end",
         "edited_by_hand",
@@ -148,19 +149,7 @@ class WindowAdmin(admin.ModelAdmin):
     ]
     # Status and times change only through the lifecycle (the actions and the reschedule/extend forms).
     readonly_fields = [
-        "region",
-        "month",
-        "origin",
-        "status",
-        "sequence",
-        "starts_at",
-        "ends_at",
-        "announced_at",
-        "actual_start",
-        "actual_end",
-        "edited_by_hand",
-        "created_at",
-        "updated_at",
+        name for name in fields if name not in ("title", "release_summary", "auto_start", "auto_complete")
     ]
     inlines = [AuditTrailInline]
 

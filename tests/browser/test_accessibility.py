@@ -13,7 +13,9 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not AXE.exists(), reason="needs axe-core from npm: run `npm ci` (.ci/run does)"),
+    pytest.mark.skipif(
+        not AXE.exists(), reason="needs axe-core from npm, which `make test` installs when npm is available"
+    ),
 ]
 
 
