@@ -174,26 +174,21 @@ BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env_url(
     "CELERY_BROKER_URL", "filesystem://", schemes={"filesystem", "redis", "rediss", "amqp", "amqps"}
 )
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    for folder in ("queue", "processed"):
-        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "store_processed": False,
-    }
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing tries the broker once more after a short pause and then gives up, instead of kombu's default of
 # reconnecting for about 6 s. A request that changes a window or subscribes must not hang when the broker is down:
 # what it queues is a nudge, and the beat finds the same work by itself. Workers reconnect as before
 # (broker_connection_max_retries); this applies to publishing only.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.2,
-}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for folder in ("queue", "processed"):
+        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        data_folder_in=str(BROKER_DIR / "queue"),
+        data_folder_out=str(BROKER_DIR / "queue"),
+        processed_folder=str(BROKER_DIR / "processed"),
+        store_processed=False,
+    )
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
