@@ -3,8 +3,8 @@
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from notifications import subscriptions
@@ -45,7 +45,8 @@ def _bad(errors):
 class SubscriptionView(APIView):
     authentication_classes = []
     permission_classes = []
-    parser_classes = [JSONParser]
+    # JSON only, read by the project's configured JSON parser (finite numbers, well-formed text), like every API.
+    parser_classes = [p for p in api_settings.DEFAULT_PARSER_CLASSES if p.media_type == "application/json"]
 
     @extend_schema(
         summary="Subscribe",

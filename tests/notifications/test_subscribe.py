@@ -150,3 +150,18 @@ def test_form_shows_errors_with_a_400(client, regions):
     response = client.post("/subscribe/", {"email": "nope", "regions": ["atlantis"], "language": "en"})
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"email", "regions"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "raw, detail",
+    [
+        ('{"email": "a@example.com", "regions": ["eu-frankfurt"], "notify_start_end": 1e309}', "too large"),
+        ('{"email": "a\\ud800@example.com", "regions": ["eu-frankfurt"]}', "surrogate"),
+    ],
+)
+def test_subscription_api_reads_json_with_the_projects_strict_parser(client, raw, detail):
+    response = client.post("/api/v1/subscriptions/", raw, content_type="application/json")
+    assert response.status_code == 400
+    assert detail in response.json()["detail"]
+    assert not Subscriber.objects.exists()
