@@ -92,11 +92,16 @@ def test_plan_skips_frozen_months_per_region_and_for_all():
 @pytest.mark.django_db
 def test_plan_skips_inactive_regions_and_months_already_past():
     Region.objects.filter(slug="us").update(active=False)
-    late = datetime(2026, 11, 28, 22, 30, tzinfo=UTC)  # after Frankfurt's November window began
-    planning.plan(late, 1)
+    late = datetime(2026, 11, 28, 22, 30, tzinfo=UTC)  # Frankfurt's and Ireland's November windows have begun
+    report = planning.plan(late, 1)
     assert not Window.objects.filter(region__slug="us").exists()
-    assert not Window.objects.filter(region__slug="eu-frankfurt", month="2026-11-01").exists()
-    assert Window.objects.filter(region__slug="eu-ireland", month="2026-11-01").exists() is False
+    assert {(r.slug, str(m), why) for r, m, why in report.skipped} >= {
+        ("eu-frankfurt", "2026-11", "already past"),
+        ("eu-ireland", "2026-11", "already past"),
+    }
+    assert not Window.objects.filter(region__slug__in=["eu-frankfurt", "eu-ireland"], month="2026-11-01").exists()
+    assert report.created == []  # every active region's November window has begun by then
+    assert "us" not in {region.slug for region, _, _ in report.skipped}  # an inactive region is not planned at all
 
 
 @pytest.mark.django_db

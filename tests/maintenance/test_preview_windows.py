@@ -1,10 +1,6 @@
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime
 from io import StringIO
-from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
@@ -12,9 +8,8 @@ from django.core.management import call_command
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from tests import shell
 from tests.oracle import window_by_oracle
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def preview(*args):
@@ -131,26 +126,18 @@ def test_bad_input_is_refused_with_exit_2(args, message):
 
 
 def test_bad_input_from_the_shell_exits_2_with_one_sentence_and_no_traceback():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "preview_windows",
-            "--timezone",
-            "Mars/Olympus",
-            "--start",
-            "22:00",
-            "--minutes",
-            "60",
-            "--from",
-            "2026-01",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = shell.run(
+        "manage.py",
+        "preview_windows",
+        "--timezone",
+        "Mars/Olympus",
+        "--start",
+        "22:00",
+        "--minutes",
+        "60",
+        "--from",
+        "2026-01",
+        DJANGO_SETTINGS_MODULE="tests.settings",
     )
     assert result.returncode == 2
     assert result.stdout == ""

@@ -78,18 +78,14 @@ def test_windows_filters_combine(api, planned):
         ({"status": "finished"}, "status"),
         ({"starts_after": "yesterday"}, "starts_after"),
         ({"starts_before": "2026-13-01T00:00:00Z"}, "starts_before"),
-        ({"page": "0"}, None),
+        ({"page": "0"}, "page"),
+        ({"page_size": "many"}, "page_size"),
     ],
 )
 def test_bad_filter_value_gets_400_with_a_message(api, planned, params, field):
     response = api.get("/api/v1/windows/", params)
-    assert response.status_code in (400, 404)
-    body = response.json()
-    assert body["detail"]
-    if field:
-        assert response.status_code == 400
-        assert field in body["errors"]
-        assert field in body["detail"]
+    assert response.status_code == 400
+    assert field in response.json()["detail"]
 
 
 def test_unknown_window_or_region_is_404(api, planned):

@@ -1,19 +1,14 @@
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import shell
+
 PRINT_CACHES = "import json, statuspage.settings as s; print(json.dumps(s.CACHES['default']))"
 
 
 def settings_with(**env):
-    environ = {k: v for k, v in os.environ.items() if k != "CACHE_URL"}
-    environ.update(SECRET_KEY="x", OFFPEAK_VAR_DIR=str(ROOT / "var" / "test"), **env)
-    return subprocess.run([sys.executable, "-c", PRINT_CACHES], cwd=ROOT, env=environ, capture_output=True, text=True)
+    return shell.run("-c", PRINT_CACHES, SECRET_KEY="x", **env)
 
 
 @pytest.mark.parametrize(

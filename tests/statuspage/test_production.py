@@ -1,36 +1,22 @@
-import os
 import secrets
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import shell
 
 
 def production_env(**extra):
-    base = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY"}}
     return {
-        **base,
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "status.example.com",
         "SITE_URL": "https://status.example.com",
-        "OFFPEAK_VAR_DIR": str(ROOT / "var" / "test"),
         **extra,
     }
 
 
 def test_check_deploy_is_clean_with_the_documented_environment():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=production_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = shell.run("manage.py", "check", "--deploy", "--fail-level", "WARNING", **production_env())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
 
@@ -38,27 +24,13 @@ def test_check_deploy_is_clean_with_the_documented_environment():
 def test_gunicorn_refuses_to_start_without_secret_key_in_one_line(tmp_path):
     env = production_env()
     del env["SECRET_KEY"]
-    result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", "127.0.0.1:0", "statuspage.wsgi"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = shell.run("-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", "127.0.0.1:0", "statuspage.wsgi", **env)
     assert result.returncode == 2
     assert "Configuration error: SECRET_KEY must be set when DEBUG is off." in result.stderr.splitlines()
 
 
 def test_worker_refuses_to_start_with_a_bad_variable_in_one_line():
-    result = subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "statuspage", "worker", "--pool=solo"],
-        cwd=ROOT,
-        env=production_env(DEBUG="perhaps"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = shell.run("-m", "celery", "-A", "statuspage", "worker", "--pool=solo", **production_env(DEBUG="perhaps"))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "Configuration error: DEBUG must be one of 1/0, true/false, yes/no, on/off; got 'perhaps'."

@@ -1,14 +1,8 @@
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from statuspage import env
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests import shell
 
 
 @pytest.mark.parametrize("raw, expected", [("1", True), ("true", True), ("ON", True), ("0", False), ("no", False)])
@@ -54,15 +48,7 @@ def test_env_url_checks_the_scheme(monkeypatch):
 
 
 def _start(**environ):
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}}
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env={**base, **environ},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return shell.run("manage.py", "check", **environ)
 
 
 def test_startup_without_secret_key_fails_with_one_line_naming_it():
@@ -78,7 +64,7 @@ def test_startup_with_a_bad_value_names_the_variable():
 
 
 def test_debug_gives_a_development_key_so_make_run_needs_no_setup():
-    result = _start(DEBUG="1", OFFPEAK_VAR_DIR=str(ROOT / "var" / "test"))
+    result = _start(DEBUG="1")
     assert result.returncode == 0, result.stderr
 
 
@@ -87,7 +73,7 @@ def test_debug_gives_a_development_key_so_make_run_needs_no_setup():
     [("SUBSCRIBE_RATE_PER_IP", "lots"), ("SUBSCRIBE_RATE_PER_ADDRESS", "0/h"), ("NOTIFY_REMINDER_LEADS", "24 hours")],
 )
 def test_rates_and_reminder_leads_are_checked_at_startup(name, value):
-    result = _start(DEBUG="1", OFFPEAK_VAR_DIR=str(ROOT / "var" / "test"), **{name: value})
+    result = _start(DEBUG="1", **{name: value})
     assert result.returncode == 2
     assert result.stderr.strip().startswith(f"Configuration error: {name} must look like")
 
@@ -95,7 +81,6 @@ def test_rates_and_reminder_leads_are_checked_at_startup(name, value):
 def test_valid_rates_and_leads_start():
     result = _start(
         DEBUG="1",
-        OFFPEAK_VAR_DIR=str(ROOT / "var" / "test"),
         NOTIFY_REMINDER_LEADS="24h, 1h,30m",
         SUBSCRIBE_RATE_PER_IP="100/5m",
     )
