@@ -174,9 +174,6 @@ class Window(models.Model):
     def is_overrunning(self, now):
         return self.status == self.Status.IN_PROGRESS and now >= self.promised_end
 
-    def matches_rule(self, slot):
-        return self.starts_at == slot.starts_at and self.ends_at == slot.ends_at
-
 
 class Incident(models.Model):
     """Unplanned trouble in one or more regions."""

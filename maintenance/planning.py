@@ -55,9 +55,9 @@ def _plan_region(region, months, now, report):
         if month in frozen:
             report.skipped.append((region, month, "frozen"))
             continue
-        slot = region.slot(month)
         window = existing.get(month)
         if window is None:
+            slot = region.slot(month)
             if slot.starts_at <= now:
                 report.skipped.append((region, month, "already past"))
                 continue
