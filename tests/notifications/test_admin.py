@@ -3,7 +3,7 @@ import io
 
 from django.utils import timezone
 
-from notifications.admin import csv_cell
+from maintenance.csvexport import safe_cell
 from notifications.models import Delivery, Subscriber
 
 
@@ -16,7 +16,7 @@ def test_csv_export_neutralises_formula_cells(admin_client, make_subscriber):
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:3] == ["email", "state", "regions"]
     assert sorted(row[0] for row in rows[1:]) == ["'=cmd|'/c calc'!A1@example.com", "ada@example.com"]
-    assert [csv_cell(v) for v in ("+1", "-1", "@x", "plain")] == ["'+1", "'-1", "'@x", "plain"]
+    assert [safe_cell(v) for v in ("+1", "-1", "@x", "plain")] == ["'+1", "'-1", "'@x", "plain"]
 
 
 def test_suppress_action_suppresses_the_selection(admin_client, make_subscriber):
