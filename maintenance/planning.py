@@ -100,7 +100,7 @@ class FrozenWindow:
     message: str
 
 
-def freeze(frozen, actor=None):
+def freeze(frozen, actor=None, now=None):
     """Save the freeze ``frozen`` (new or changed) and cancel the planned windows of its month and region(s).
 
     Windows already announced or running are left alone: customers were told, so a person decides. Returns a
@@ -115,16 +115,16 @@ def freeze(frozen, actor=None):
         if frozen.region_id:
             affected = affected.filter(region=frozen.region_id)
         for window in affected.select_related("region").order_by("starts_at", "id"):
-            outcomes.append(_freeze_window(window, frozen, actor))
+            outcomes.append(_freeze_window(window, frozen, actor, now))
     return outcomes
 
 
-def _freeze_window(window, frozen, actor):
+def _freeze_window(window, frozen, actor, now):
     if window.status != Window.Status.PLANNED:
         message = _("%s is already announced or running; cancel it yourself if it must not happen.") % window
         return FrozenWindow(window, False, message)
     try:
-        lifecycle.cancel(window, actor=actor, reason=_("Month frozen: %s") % frozen)
+        lifecycle.cancel(window, actor=actor, reason=_("Month frozen: %s") % frozen, now=now)
     except lifecycle.TransitionError as exc:  # it moved on meanwhile
         return FrozenWindow(window, False, f"{window}: {exc}")
     return FrozenWindow(window, True, _("%s: cancelled, the month is frozen.") % window)
