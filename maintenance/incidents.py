@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from maintenance import audit
 from maintenance.models import Incident, IncidentUpdate
 
-Status = Incident.Status
-
 
 class IncidentError(Exception):
     """A change to an incident that is not allowed; the message says why, for people."""
 
 
-def open_incident(title, regions, impact, body, actor=None, status=Status.INVESTIGATING, started_at=None, now=None):
+def open_incident(
+    title, regions, impact, body, actor=None, status=Incident.Status.INVESTIGATING, started_at=None, now=None
+):
     """Open an incident in ``regions`` with its first update."""
     now = now or timezone.now()
     started_at = started_at or now
@@ -27,7 +27,7 @@ def open_incident(title, regions, impact, body, actor=None, status=Status.INVEST
         raise IncidentError(_("An incident affects at least one region."))
     if started_at > now:
         raise IncidentError(_("An incident cannot start in the future."))
-    if status == Status.RESOLVED:
+    if status == Incident.Status.RESOLVED:
         raise IncidentError(_("Open the incident first, then resolve it."))
     with transaction.atomic():
         incident = Incident.objects.create(title=title, impact=impact, status=status, started_at=started_at)
@@ -52,11 +52,11 @@ def open_incident(title, regions, impact, body, actor=None, status=Status.INVEST
 def post_update(incident, status, body, actor=None, impact=None, now=None):
     """Add a dated update; it moves the incident to ``status`` (resolving it if that is ``resolved``)."""
     now = now or timezone.now()
-    if status == Status.RESOLVED:
+    if status == Incident.Status.RESOLVED:
         return resolve(incident, body=body, actor=actor, now=now)
     with transaction.atomic():
         incident = _lock(incident)
-        if incident.status == Status.RESOLVED:
+        if incident.status == Incident.Status.RESOLVED:
             raise IncidentError(_("The incident is resolved; open a new one."))
         changes = {}
         if incident.status != status:
@@ -77,19 +77,22 @@ def resolve(incident, body="", actor=None, resolved_at=None, now=None):
     resolved_at = resolved_at or now
     with transaction.atomic():
         incident = _lock(incident)
-        if incident.status == Status.RESOLVED:
+        if incident.status == Incident.Status.RESOLVED:
             return incident
         if resolved_at < incident.started_at:
             raise IncidentError(_("An incident cannot be resolved before it started."))
         if resolved_at > now:
             raise IncidentError(_("An incident cannot be resolved in the future."))
-        changes = {"status": [incident.status, Status.RESOLVED], "resolved_at": [None, resolved_at.isoformat()]}
-        incident.status = Status.RESOLVED
+        changes = {
+            "status": [incident.status, Incident.Status.RESOLVED],
+            "resolved_at": [None, resolved_at.isoformat()],
+        }
+        incident.status = Incident.Status.RESOLVED
         incident.resolved_at = resolved_at
         incident.save(update_fields=["status", "resolved_at", "updated_at"])
         IncidentUpdate.objects.create(
             incident=incident,
-            status=Status.RESOLVED,
+            status=Incident.Status.RESOLVED,
             body=body or _("This incident has been resolved."),
             created_at=now,
         )
@@ -97,10 +100,38 @@ def resolve(incident, body="", actor=None, resolved_at=None, now=None):
     return incident
 
 
-def record_edit(incident, actor, changes, now=None):
-    """Audit an edit of an incident's descriptive fields made in the admin."""
-    if changes:
-        _audit(incident, actor, "incident_edit", changes, now or timezone.now())
+def edit(incident, *, title=None, impact=None, started_at=None, regions=None, actor=None, now=None):
+    """Change what an incident says (title, impact, start, regions); ``None`` leaves a field as it is.
+
+    Its status and resolution change only through ``post_update`` and ``resolve``. One audit event lists what
+    changed, as {field: [old, new]}; an edit that changes nothing writes none.
+    """
+    now = now or timezone.now()
+    regions = None if regions is None else list(regions)
+    if regions == []:
+        raise IncidentError(_("An incident affects at least one region."))
+    with transaction.atomic():
+        incident = _lock(incident)
+        if started_at is not None and started_at > now:
+            raise IncidentError(_("An incident cannot start in the future."))
+        if started_at is not None and incident.resolved_at and started_at > incident.resolved_at:
+            raise IncidentError(_("An incident cannot start after it was resolved."))
+        changes = {}
+        for field, value in (("title", title), ("impact", impact), ("started_at", started_at)):
+            if value is not None and value != getattr(incident, field):
+                changes[field] = [str(getattr(incident, field)), str(value)]
+                setattr(incident, field, value)
+        if changes:
+            incident.save(update_fields=[*changes, "updated_at"])
+        if regions is not None:
+            before = sorted(incident.regions.values_list("slug", flat=True))
+            after = sorted(region.slug for region in regions)
+            if before != after:
+                incident.regions.set(regions)
+                changes["regions"] = [before, after]
+        if changes:
+            _audit(incident, actor, "incident_edit", changes, now)
+    return incident
 
 
 def _lock(incident):

@@ -30,7 +30,6 @@ from maintenance.models import Window
 from maintenance.signals import window_changed
 
 logger = logging.getLogger(__name__)
-Status = Window.Status
 MAX_EXTENSION_MINUTES = 240
 # Messages are translated in the language active when they are shown (the API and admin request's).
 DONE = {
@@ -70,9 +69,9 @@ def announce(window, actor=None, reason="", now=None):
     now = now or timezone.now()
     with transaction.atomic():
         window = _lock(window)
-        if window.status == Status.SCHEDULED:
+        if window.status == Window.Status.SCHEDULED:
             return _unchanged(window, _("The window is already announced."))
-        _require(window, {Status.PLANNED}, "announce")
+        _require(window, {Window.Status.PLANNED}, "announce")
         if window.starts_at <= now:
             raise TransitionError(_("A window that has already started cannot be announced; reschedule it first."))
         return _apply(
@@ -82,7 +81,7 @@ def announce(window, actor=None, reason="", now=None):
             reason,
             now,
             bump=True,
-            status=Status.SCHEDULED,
+            status=Window.Status.SCHEDULED,
             announced_at=now,
             announced_ends_at=window.ends_at,
         )
@@ -93,10 +92,10 @@ def start(window, actor=None, reason="", now=None):
     now = now or timezone.now()
     with transaction.atomic():
         window = _lock(window)
-        if window.status == Status.IN_PROGRESS:
+        if window.status == Window.Status.IN_PROGRESS:
             return _unchanged(window, _("The window is already in progress."))
-        _require(window, {Status.SCHEDULED, Status.PLANNED}, "start")
-        return _apply(window, actor, "start", reason, now, status=Status.IN_PROGRESS, actual_start=now)
+        _require(window, {Window.Status.SCHEDULED, Window.Status.PLANNED}, "start")
+        return _apply(window, actor, "start", reason, now, status=Window.Status.IN_PROGRESS, actual_start=now)
 
 
 def complete(window, actor=None, reason="", now=None, at_announced_end=False):
@@ -109,13 +108,13 @@ def complete(window, actor=None, reason="", now=None, at_announced_end=False):
     now = now or timezone.now()
     with transaction.atomic():
         window = _lock(window)
-        if window.status == Status.COMPLETED:
+        if window.status == Window.Status.COMPLETED:
             return _unchanged(window, _("The window is already completed."))
-        _require(window, {Status.IN_PROGRESS}, "complete")
+        _require(window, {Window.Status.IN_PROGRESS}, "complete")
         actual_end = min(now, window.ends_at) if at_announced_end else now
         if window.actual_start and actual_end < window.actual_start:
             actual_end = window.actual_start
-        return _apply(window, actor, "complete", reason, now, status=Status.COMPLETED, actual_end=actual_end)
+        return _apply(window, actor, "complete", reason, now, status=Window.Status.COMPLETED, actual_end=actual_end)
 
 
 def cancel(window, actor=None, reason="", now=None):
@@ -123,10 +122,10 @@ def cancel(window, actor=None, reason="", now=None):
     now = now or timezone.now()
     with transaction.atomic():
         window = _lock(window)
-        if window.status == Status.CANCELLED:
+        if window.status == Window.Status.CANCELLED:
             return _unchanged(window, _("The window is already cancelled."))
-        _require(window, {Status.PLANNED, Status.SCHEDULED}, "cancel")
-        return _apply(window, actor, "cancel", reason, now, bump=True, status=Status.CANCELLED)
+        _require(window, {Window.Status.PLANNED, Window.Status.SCHEDULED}, "cancel")
+        return _apply(window, actor, "cancel", reason, now, bump=True, status=Window.Status.CANCELLED)
 
 
 def reschedule(window, starts_at, ends_at, actor=None, reason="", now=None):
@@ -142,7 +141,7 @@ def reschedule(window, starts_at, ends_at, actor=None, reason="", now=None):
         )
     with transaction.atomic():
         window = _lock(window)
-        _require(window, {Status.PLANNED, Status.SCHEDULED}, "reschedule")
+        _require(window, {Window.Status.PLANNED, Window.Status.SCHEDULED}, "reschedule")
         if window.starts_at == starts_at and window.ends_at == ends_at:
             return _unchanged(window, _("The window already has these times."))
         if starts_at <= now:
@@ -171,7 +170,7 @@ def extend(window, minutes, actor=None, reason="", now=None):
         )
     with transaction.atomic():
         window = _lock(window)
-        _require(window, {Status.SCHEDULED, Status.IN_PROGRESS}, "extend")
+        _require(window, {Window.Status.SCHEDULED, Window.Status.IN_PROGRESS}, "extend")
         new_end = window.ends_at + timedelta(minutes=minutes)
         return _apply(
             window,
@@ -189,7 +188,7 @@ def extend(window, minutes, actor=None, reason="", now=None):
 def _promise(window, new_end):
     """A change made before the window begins is announced ahead, so it moves the promised end; an extension
     while the window runs tells customers the new end but leaves the promise, and the SLA counts the overrun."""
-    return {"announced_ends_at": new_end} if window.status == Status.SCHEDULED else {}
+    return {"announced_ends_at": new_end} if window.status == Window.Status.SCHEDULED else {}
 
 
 def advance(now=None):
@@ -200,10 +199,10 @@ def advance(now=None):
     """
     now = now or timezone.now()
     outcomes = []
-    due_to_start = Window.objects.filter(status=Status.SCHEDULED, auto_start=True, starts_at__lte=now)
+    due_to_start = Window.objects.filter(status=Window.Status.SCHEDULED, auto_start=True, starts_at__lte=now)
     for window_id in due_to_start.values_list("id", flat=True):
         outcomes.append(_try(start, window_id, now))
-    due_to_complete = Window.objects.filter(status=Status.IN_PROGRESS, auto_complete=True, ends_at__lte=now)
+    due_to_complete = Window.objects.filter(status=Window.Status.IN_PROGRESS, auto_complete=True, ends_at__lte=now)
     for window_id in due_to_complete.values_list("id", flat=True):
         outcomes.append(_try(partial(complete, at_announced_end=True), window_id, now))
     return [outcome for outcome in outcomes if outcome is not None]

@@ -1,16 +1,18 @@
-"""Create the planned windows the rule calls for.
+"""Create the planned windows the rule calls for, and freeze the months that must have none.
 
 ``plan`` is safe to run any number of times: it adds what is missing and
 changes nothing that exists. Times of existing windows change only through
-``maintenance.lifecycle``; frozen months get no window.
+``maintenance.lifecycle``; frozen months get no window, and ``freeze`` cancels
+the planned windows a new freeze covers.
 """
 
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
-from maintenance import rule
+from maintenance import lifecycle, rule
 from maintenance.models import Freeze, Region, Window
 
 
@@ -87,3 +89,42 @@ def _create(region, slot, report):
         report.skipped.append((region, slot.month, "planned concurrently"))
         return
     report.created.append(window)
+
+
+@dataclass(frozen=True)
+class FrozenWindow:
+    """What freezing its month did to one window: ``cancelled``, or left for a person, as ``message`` says."""
+
+    window: Window
+    cancelled: bool
+    message: str
+
+
+def freeze(frozen, actor=None, now=None):
+    """Save the freeze ``frozen`` (new or changed) and cancel the planned windows of its month and region(s).
+
+    Windows already announced or running are left alone: customers were told, so a person decides. Returns a
+    ``FrozenWindow`` for each window of the month that is neither cancelled nor completed, in start order.
+    """
+    outcomes = []
+    with transaction.atomic():
+        frozen.save()
+        affected = Window.objects.filter(month=frozen.month.replace(day=1)).exclude(
+            status__in=[Window.Status.CANCELLED, Window.Status.COMPLETED]
+        )
+        if frozen.region_id:
+            affected = affected.filter(region=frozen.region_id)
+        for window in affected.select_related("region").order_by("starts_at", "id"):
+            outcomes.append(_freeze_window(window, frozen, actor, now))
+    return outcomes
+
+
+def _freeze_window(window, frozen, actor, now):
+    if window.status != Window.Status.PLANNED:
+        message = _("%s is already announced or running; cancel it yourself if it must not happen.") % window
+        return FrozenWindow(window, False, message)
+    try:
+        lifecycle.cancel(window, actor=actor, reason=_("Month frozen: %s") % frozen, now=now)
+    except lifecycle.TransitionError as exc:  # it moved on meanwhile
+        return FrozenWindow(window, False, f"{window}: {exc}")
+    return FrozenWindow(window, True, _("%s: cancelled, the month is frozen.") % window)

@@ -1,17 +1,10 @@
 """Email addresses as we store them: the domain in lower-case ASCII (IDN to punycode), the local part untouched."""
 
-import re
-
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
-# CR, LF, NUL and the other control characters could smuggle headers into a message.
-UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]")
-
-
-def has_unsafe_characters(value):
-    return isinstance(value, str) and bool(UNSAFE.search(value))
+from maintenance.validators import has_unsafe_characters
 
 
 def normalise_email(value):

@@ -1,6 +1,8 @@
-"""Admin for subscribers and deliveries, and the window admin's fan-out progress and email preview."""
+"""Admin for subscribers and deliveries, and the window admin's fan-out progress and email preview.
 
-import csv
+``WindowNotificationsMixin`` adds the last two to maintenance's window admin; the site (``statuspage/admin.py``)
+puts them together and registers the window admin once.
+"""
 
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
@@ -15,19 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from maintenance.admin import WindowAdmin
-from maintenance.models import Window
+from maintenance.csvexport import csv_response
 from notifications import subscriptions
 from notifications.emails import preview_message
 from notifications.models import Delivery, Subscriber
-
-DANGEROUS_LEADS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value):
-    """Neutralise a value a spreadsheet would run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(DANGEROUS_LEADS) else text
 
 
 @admin.register(Subscriber)
@@ -42,26 +35,21 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Export the selected subscribers as CSV"))
     def export_csv(self, request, queryset):
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="subscribers-{timezone.now():%Y%m%d-%H%M}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            ["email", "state", "regions", "language", "timezone", "notify_start_end", "created_at", "confirmed_at"]
+        header = ["email", "state", "regions", "language", "timezone", "notify_start_end", "created_at", "confirmed_at"]
+        rows = (
+            [
+                subscriber.email,
+                subscriber.state,
+                " ".join(region.slug for region in subscriber.regions.all()),
+                subscriber.language,
+                subscriber.timezone,
+                int(subscriber.notify_start_end),
+                subscriber.created_at.isoformat(),
+                subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else "",
+            ]
+            for subscriber in queryset.prefetch_related("regions").order_by("id")
         )
-        for subscriber in queryset.prefetch_related("regions").order_by("id"):
-            writer.writerow(
-                [
-                    csv_cell(subscriber.email),
-                    subscriber.state,
-                    csv_cell(" ".join(region.slug for region in subscriber.regions.all())),
-                    subscriber.language,
-                    csv_cell(subscriber.timezone),
-                    int(subscriber.notify_start_end),
-                    subscriber.created_at.isoformat(),
-                    subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else "",
-                ]
-            )
-        return response
+        return csv_response(f"subscribers-{timezone.now():%Y%m%d-%H%M}.csv", header, rows)
 
     @admin.action(description=_("Suppress the selected addresses (send them nothing more)"))
     def suppress(self, request, queryset):
@@ -88,15 +76,13 @@ class DeliveryAdmin(admin.ModelAdmin):
         return False
 
 
-admin.site.unregister(Window)
+class WindowNotificationsMixin:
+    """For a window admin: its fan-out progress and email preview, as read-only fields and two preview pages.
 
+    Add ``WINDOW_FIELDS`` to the admin's ``fields`` and ``readonly_fields``.
+    """
 
-@admin.register(Window)
-class NotifyingWindowAdmin(WindowAdmin):
-    """The window admin, with the fan-out progress and the email preview."""
-
-    fields = [*WindowAdmin.fields, "fanout_progress", "email_preview"]
-    readonly_fields = [*WindowAdmin.readonly_fields, "fanout_progress", "email_preview"]
+    WINDOW_FIELDS = ["fanout_progress", "email_preview"]
 
     def get_urls(self):
         preview = path(

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from maintenance import rule
 from maintenance.models import Region
-from notifications.addresses import has_unsafe_characters, normalise_email
+from maintenance.validators import has_unsafe_characters
+from notifications.addresses import normalise_email
 from notifications.models import Subscriber
 
 UNSAFE_MESSAGE = _("This value contains line breaks or control characters.")

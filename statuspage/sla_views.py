@@ -1,19 +1,16 @@
 """The public SLA page and its CSV export."""
 
-import csv
-
 from django.conf import settings
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from maintenance import sla
+from maintenance.csvexport import csv_response
 from maintenance.models import Region
 
 MONTHS_SHOWN = 12
 CSV_COLUMNS = ["region", "month", "minutes_in_month", "downtime_minutes", "availability_percent", "met"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @require_safe
@@ -32,17 +29,9 @@ def sla_csv(request):
     """The same ledger as CSV: one row per region and month, region by region, oldest month first."""
     now = timezone.now()
     months = sla.last_months(now, MONTHS_SHOWN)[::-1]
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="sla.csv"'
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
-    for row in sla.ledger(months, now):
-        values = {**row.as_dict(), "met": "yes" if row.met else "no"}
-        writer.writerow([safe_cell(values[column]) for column in CSV_COLUMNS])
-    return response
+    return csv_response("sla.csv", CSV_COLUMNS, (_csv_row(row) for row in sla.ledger(months, now)))
 
 
-def safe_cell(value):
-    """Neutralise a cell that a spreadsheet would run as a formula (CSV injection) with a leading quote."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+def _csv_row(row):
+    values = {**row.as_dict(), "met": "yes" if row.met else "no"}
+    return [values[column] for column in CSV_COLUMNS]

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from maintenance import incidents
 from maintenance.models import Incident, IncidentUpdate, Region
+from maintenance.validators import validate_one_line_title
 from statuspage.api.serializers import TextField
 from statuspage.api.views import (
     BAD_BODY,
@@ -55,7 +56,7 @@ OPENING_STATUSES = [choice for choice in Incident.Status.choices if choice[0] !=
 
 
 class OpenIncidentSerializer(serializers.Serializer):
-    title = TextField(max_length=200)
+    title = TextField(max_length=200, validators=[validate_one_line_title])
     regions = serializers.ListField(
         child=serializers.SlugRelatedField(slug_field="slug", queryset=Region.objects.all()),
         min_length=1,
@@ -66,12 +67,6 @@ class OpenIncidentSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OPENING_STATUSES, default=Incident.Status.INVESTIGATING)
     body = TextField(max_length=10000, help_text="The first message customers read.")
     started_at = serializers.DateTimeField(required=False, help_text="Defaults to now; not in the future.")
-
-    def validate_title(self, value):
-        # A title is one line: it becomes a feed title and a calendar summary.
-        if any(ord(char) < 32 or ord(char) == 127 or char in "\u2028\u2029\u0085" for char in value):
-            raise serializers.ValidationError("A title is one line, without line breaks or control characters.")
-        return value
 
     def validate_regions(self, value):
         if not value:

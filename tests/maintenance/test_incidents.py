@@ -95,3 +95,58 @@ def test_resolve_before_the_start_is_refused(regions):
     incident = incidents.open_incident("Slow", [regions["us"]], "minor", "Slow.", now=NOW)
     with pytest.raises(IncidentError, match="before it started"):
         incidents.resolve(incident, resolved_at=NOW - timedelta(minutes=1), now=NOW)
+
+
+def test_edit_changes_what_the_incident_says_with_one_audit_event_of_the_diff(regions, admin_user):
+    incident = incidents.open_incident("Slow", [regions["us"]], "minor", "Slow.", now=NOW - timedelta(hours=1))
+    incidents.edit(
+        incident,
+        title="Slow search",
+        impact="major",
+        started_at=NOW - timedelta(hours=2),
+        regions=[regions["japan"], regions["us"]],
+        actor=admin_user,
+        now=NOW,
+    )
+    incident.refresh_from_db()
+    assert (incident.title, incident.impact, incident.started_at, incident.status) == (
+        "Slow search",
+        "major",
+        NOW - timedelta(hours=2),
+        "investigating",
+    )
+    assert sorted(incident.regions.values_list("slug", flat=True)) == ["japan", "us"]
+    event = AuditEvent.objects.get(incident=incident, action="incident_edit")
+    assert (event.actor, event.created_at) == (admin_user, NOW)
+    assert event.changes == {
+        "title": ["Slow", "Slow search"],
+        "impact": ["minor", "major"],
+        "started_at": [str(NOW - timedelta(hours=1)), str(NOW - timedelta(hours=2))],
+        "regions": [["us"], ["japan", "us"]],
+    }
+
+
+def test_edit_that_changes_nothing_writes_no_audit_event(regions):
+    incident = incidents.open_incident("Slow", [regions["us"]], "minor", "Slow.", now=NOW)
+    incidents.edit(incident, title="Slow", impact="minor", started_at=NOW, regions=[regions["us"]], now=NOW)
+    incidents.edit(incident, now=NOW)
+    assert list(AuditEvent.objects.filter(incident=incident).values_list("action", flat=True)) == ["incident_open"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"regions": []}, "at least one region"),
+        ({"started_at": NOW + timedelta(minutes=1)}, "cannot start in the future"),
+        ({"started_at": NOW - timedelta(minutes=30)}, "cannot start after it was resolved"),
+    ],
+)
+def test_edit_refuses_bad_input_and_changes_nothing(regions, kwargs, message):
+    incident = incidents.open_incident("Slow", [regions["us"]], "minor", "Slow.", now=NOW - timedelta(hours=2))
+    incidents.resolve(incident, now=NOW - timedelta(hours=1))
+    with pytest.raises(IncidentError, match=message):
+        incidents.edit(incident, title="Renamed", now=NOW, **kwargs)
+    incident.refresh_from_db()
+    assert (incident.title, incident.started_at) == ("Slow", NOW - timedelta(hours=2))
+    assert list(incident.regions.values_list("slug", flat=True)) == ["us"]
+    assert not AuditEvent.objects.filter(incident=incident, action="incident_edit").exists()

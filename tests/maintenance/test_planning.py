@@ -1,11 +1,11 @@
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 import time_machine
 from django.core.management import call_command
 
-from maintenance import planning, rule
-from maintenance.models import Freeze, Region, Window
+from maintenance import lifecycle, planning, rule
+from maintenance.models import AuditEvent, Freeze, Region, Window
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 
@@ -152,3 +152,58 @@ def test_plan_windows_command_rejects_bad_months(months):
         call_command("plan_windows", "--months", months)
     assert info.value.returncode == 2
     assert Window.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_freeze_cancels_the_planned_windows_of_its_month_in_its_region_only(admin_user):
+    planning.plan(NOW, 2)
+    frankfurt = Region.objects.get(slug="eu-frankfurt")
+    outcomes = planning.freeze(Freeze(month=date(2026, 12, 1), region=frankfurt, reason="Year-end"), admin_user, NOW)
+    window = Window.objects.get(region=frankfurt, month="2026-12-01")
+    assert [(o.window.pk, o.cancelled, o.message) for o in outcomes] == [
+        (window.pk, True, f"{window}: cancelled, the month is frozen.")
+    ]
+    assert window.status == Window.Status.CANCELLED
+    assert Freeze.objects.get().reason == "Year-end"
+    event = AuditEvent.objects.get(window=window)
+    assert (event.action, event.actor, event.reason) == ("cancel", admin_user, "Month frozen: 2026-12 (EU (Frankfurt))")
+    others = Window.objects.exclude(pk=window.pk).values_list("status", flat=True)
+    assert set(others) == {Window.Status.PLANNED}
+
+
+@pytest.mark.django_db
+def test_freeze_for_all_regions_leaves_announced_running_and_finished_windows_to_a_person():
+    planning.plan(NOW, 1)
+    november = {w.region.slug: w for w in Window.objects.select_related("region").filter(month="2026-11-01")}
+    lifecycle.announce(november["us"], now=NOW)
+    lifecycle.start(november["japan"], now=NOW)
+    lifecycle.complete(november["japan"], now=NOW)
+    lifecycle.start(november["india"], now=NOW)
+    lifecycle.cancel(november["australia"], now=NOW)
+    outcomes = planning.freeze(Freeze(month=date(2026, 11, 1)), now=NOW)
+    left = {o.window.region.slug: o.message for o in outcomes if not o.cancelled}
+    assert left == {
+        slug: f"{november[slug]} is already announced or running; cancel it yourself if it must not happen."
+        for slug in ("us", "india")
+    }
+    assert sorted(o.window.region.slug for o in outcomes if o.cancelled) == ["eu-frankfurt", "eu-ireland", "singapore"]
+    statuses = dict(Window.objects.filter(month="2026-11-01").values_list("region__slug", "status"))
+    assert statuses == {
+        "us": "scheduled",
+        "japan": "completed",
+        "india": "in_progress",
+        "australia": "cancelled",
+        "eu-frankfurt": "cancelled",
+        "eu-ireland": "cancelled",
+        "singapore": "cancelled",
+    }
+    assert Freeze.objects.get().region is None
+
+
+@pytest.mark.django_db
+def test_a_frozen_month_is_not_planned_again_after_freeze():
+    planning.plan(NOW, 2)
+    planning.freeze(Freeze(month=date(2026, 12, 1)), now=NOW)
+    report = planning.plan(NOW, 2)
+    assert report.created == []
+    assert Window.objects.filter(month="2026-12-01").exclude(status=Window.Status.CANCELLED).count() == 0

@@ -1,10 +1,74 @@
 import csv
+import importlib
 import io
+import itertools
+import sys
 
+import pytest
+from django.contrib import admin
 from django.utils import timezone
 
-from notifications.admin import csv_cell
+from maintenance.admin import WindowAdmin
+from maintenance.csvexport import safe_cell
+from maintenance.models import Window
+from notifications.admin import WindowNotificationsMixin
 from notifications.models import Delivery, Subscriber
+
+APPS = ["maintenance", "notifications", "statuspage"]
+ADMINS = {
+    "maintenance.Region": "RegionAdmin",
+    "maintenance.Freeze": "FreezeAdmin",
+    "maintenance.Window": "SiteWindowAdmin",
+    "maintenance.Incident": "IncidentAdmin",
+    "maintenance.AuditEvent": "AuditEventAdmin",
+    "notifications.Subscriber": "SubscriberAdmin",
+    "notifications.Delivery": "DeliveryAdmin",
+}
+WINDOW_URLS = ["reschedule", "extend", "preview_email", "preview_email_html"]
+
+
+def window_admin_features(model_admin):
+    names = {pattern.name for pattern in model_admin.get_urls()}
+    return {
+        "fields": [name for name in ("fanout_progress", "email_preview") if name in model_admin.fields],
+        "read-only": [name for name in ("fanout_progress", "email_preview") if name in model_admin.readonly_fields],
+        "urls": [name for name in WINDOW_URLS if f"maintenance_window_{name}" in names],
+        "actions": [name for name in ("announce_windows", "cancel_windows") if name in model_admin.actions],
+    }
+
+
+FULL_WINDOW_ADMIN = {
+    "fields": ["fanout_progress", "email_preview"],
+    "read-only": ["fanout_progress", "email_preview"],
+    "urls": WINDOW_URLS,
+    "actions": ["announce_windows", "cancel_windows"],
+}
+
+
+def test_the_site_has_one_window_admin_with_lifecycle_controls_preview_and_progress():
+    registered = {model._meta.label: type(model_admin).__name__ for model, model_admin in admin.site._registry.items()}
+    assert {label: name for label, name in registered.items() if label.split(".")[0] in APPS} == ADMINS
+    window_admin = admin.site._registry[Window]
+    assert isinstance(window_admin, WindowAdmin) and isinstance(window_admin, WindowNotificationsMixin)
+    assert window_admin_features(window_admin) == FULL_WINDOW_ADMIN
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(APPS)))
+def test_each_model_is_registered_once_whatever_order_the_apps_load_in(monkeypatch, order):
+    """Importing the apps' admin modules afresh, in every order, into an empty site: a second registration of a
+    model would raise AlreadyRegistered, and the window admin comes out the same."""
+    site = admin.AdminSite()
+    monkeypatch.setattr(admin.sites, "site", site)
+    monkeypatch.setattr(admin, "site", site)
+    for name in [name for name in sys.modules if name.split(".")[:2] in ([app, "admin"] for app in APPS)]:
+        monkeypatch.delitem(sys.modules, name)
+    for app in APPS:
+        monkeypatch.setattr(sys.modules[app], "admin", getattr(sys.modules[app], "admin", None), raising=False)
+    for app in order:
+        importlib.import_module(f"{app}.admin")
+    registered = {model._meta.label: type(model_admin).__name__ for model, model_admin in site._registry.items()}
+    assert registered == ADMINS
+    assert window_admin_features(site._registry[Window]) == FULL_WINDOW_ADMIN
 
 
 def test_csv_export_neutralises_formula_cells(admin_client, make_subscriber):
@@ -16,7 +80,7 @@ def test_csv_export_neutralises_formula_cells(admin_client, make_subscriber):
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:3] == ["email", "state", "regions"]
     assert sorted(row[0] for row in rows[1:]) == ["'=cmd|'/c calc'!A1@example.com", "ada@example.com"]
-    assert [csv_cell(v) for v in ("+1", "-1", "@x", "plain")] == ["'+1", "'-1", "'@x", "plain"]
+    assert [safe_cell(v) for v in ("+1", "-1", "@x", "plain")] == ["'+1", "'-1", "'@x", "plain"]
 
 
 def test_suppress_action_suppresses_the_selection(admin_client, make_subscriber):

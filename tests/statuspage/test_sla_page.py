@@ -9,8 +9,8 @@ import time_machine
 from django.utils import translation
 
 from maintenance import incidents
+from maintenance.csvexport import safe_cell
 from maintenance.models import Region
-from statuspage.sla_views import safe_cell
 
 LATER = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
 

@@ -1,0 +1,61 @@
+"""The admin's forms: the window's text, its reschedule and extend forms, and opening or editing an incident."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from maintenance import lifecycle
+from maintenance.models import Incident
+from maintenance.validators import validate_one_line_title
+
+
+class WindowForm(forms.ModelForm):
+    def clean_title(self):
+        return validate_one_line_title(self.cleaned_data.get("title"))
+
+
+class RescheduleForm(forms.Form):
+    starts_at = forms.DateTimeField(label=_("New start (UTC)"), help_text=_("YYYY-MM-DD HH:MM, in UTC."))
+    ends_at = forms.DateTimeField(label=_("New end (UTC)"), help_text=_("1 to 60 minutes after the start."))
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            raise forms.ValidationError(_("The end must come after the start."))
+        return data
+
+
+class ExtendForm(forms.Form):
+    minutes = forms.IntegerField(
+        label=_("Minutes to add"), min_value=1, max_value=lifecycle.MAX_EXTENSION_MINUTES, initial=15
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class IncidentForm(forms.ModelForm):
+    first_update = forms.CharField(
+        label=_("First message"),
+        widget=forms.Textarea,
+        max_length=10000,
+        required=False,
+        help_text=_("What customers read first. Required when opening an incident."),
+    )
+
+    class Meta:
+        model = Incident
+        fields = ["title", "regions", "impact", "started_at"]
+
+    def clean_title(self):
+        return validate_one_line_title(self.cleaned_data.get("title"))
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None and not data.get("first_update"):
+            self.add_error("first_update", _("Write what customers should read first."))
+        started_at = data.get("started_at")
+        if started_at and started_at > timezone.now():
+            self.add_error("started_at", _("An incident cannot start in the future."))
+        elif started_at and self.instance.resolved_at and started_at > self.instance.resolved_at:
+            self.add_error("started_at", _("An incident cannot start after it was resolved."))
+        return data

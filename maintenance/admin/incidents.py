@@ -1,0 +1,127 @@
+"""Incidents and the audit log. Every change of an incident goes through ``maintenance.incidents``."""
+
+from django.contrib import admin, messages
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from maintenance import incidents
+from maintenance.admin.forms import IncidentForm
+from maintenance.models import AuditEvent, Incident, IncidentUpdate
+
+
+class IncidentUpdateInline(admin.StackedInline):
+    """Updates are only added, through ``incidents.post_update``; a status of "resolved" resolves."""
+
+    model = IncidentUpdate
+    fields = ["status", "body", "created_at"]
+    readonly_fields = ["created_at"]
+    extra = 1
+    can_delete = False
+    ordering = ["-created_at", "-id"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and obj.is_open and super().has_add_permission(request, obj)
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    form = IncidentForm
+    list_display = ["title", "impact", "status", "started_at", "resolved_at", "region_list"]
+    list_filter = ["status", "impact", "regions"]
+    search_fields = ["title"]
+    readonly_fields = ["status", "resolved_at", "trail"]
+    inlines = [IncidentUpdateInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("regions")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["title", "regions", "impact", "started_at", "first_update"]
+        return ["title", "regions", "impact", "started_at", "status", "resolved_at", "trail"]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    @admin.display(description=_("regions"))
+    def region_list(self, incident):
+        return ", ".join(region.slug for region in incident.regions.all())
+
+    @admin.display(description=_("audit trail"))
+    def trail(self, incident):
+        events = incident.audit_events.order_by("created_at", "id")
+        return (
+            format_html_join(
+                "\n",
+                "<div>{} · {} · {} · {}</div>",
+                ((e.created_at, e.actor_label, e.action, e.reason) for e in events),
+            )
+            or "–"
+        )
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            incident = incidents.open_incident(
+                data["title"],
+                data["regions"],
+                data["impact"],
+                data["first_update"],
+                actor=request.user,
+                started_at=data["started_at"],
+            )
+            obj.pk = incident.pk
+        else:
+            fields = {name: data[name] for name in ("title", "impact", "started_at", "regions")}
+            try:
+                incidents.edit(obj, actor=request.user, **fields)
+            except incidents.IncidentError as exc:  # the incident moved on since the form was shown
+                self.message_user(request, str(exc), messages.WARNING)
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        # open_incident and edit have set the regions (and the first update); updates are added, never edited.
+        if change:
+            for formset in formsets:
+                self.save_formset(request, form, formset, change)
+
+    def save_formset(self, request, form, formset, change):
+        for update in formset.save(commit=False):
+            try:
+                incidents.post_update(form.instance, update.status, update.body, actor=request.user)
+            except incidents.IncidentError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is written by the services, never by hand."""
+
+    list_display = ["created_at", "actor_label", "action", "window", "incident", "summary", "reason"]
+    list_filter = [
+        ("window", admin.RelatedOnlyFieldListFilter),
+        ("actor", admin.RelatedOnlyFieldListFilter),
+        "action",
+    ]
+    list_select_related = ["window__region", "incident"]
+    search_fields = ["actor_label", "action", "reason"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("changes"))
+    def summary(self, event):
+        return "; ".join(f"{field}: {old} → {new}" for field, (old, new) in event.changes.items())
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
