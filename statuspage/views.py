@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from maintenance.models import Incident, Window
-from statuspage.board import BAR_DAYS, STATE_LABEL, board, status_label
+from maintenance.state import RegionState
+from statuspage.board import BAR_DAYS, board, status_label
 from statuspage.caching import cached_page, conditional
 
 ACTION_LABEL = {
@@ -41,7 +42,7 @@ def feed_links(regions):
 def status_page(request):
     now = timezone.now()
     context = board(now)
-    context["overall_label"] = STATE_LABEL[context["overall"]]
+    context["overall_label"] = RegionState(context["overall"]).label
     context["bar_days"] = BAR_DAYS
     context["next_path"] = request.path  # the page is cached without its query string
     context["calendars"] = feed_links([entry.region for entry in context["regions"]])
