@@ -9,6 +9,7 @@ from django.urls import reverse
 from maintenance.models import AuditEvent, Incident, IncidentUpdate, Region, Window
 from maintenance.state import RegionState, region_states, worst
 from statuspage.feeds import headline
+from statuspage.months import incident_month
 
 RECENT = 50
 COMPONENT_STATUS = {
@@ -102,7 +103,7 @@ class Snapshot:
     def incidents(self, unresolved=False):
         incidents = Incident.objects.prefetch_related(
             Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id")),
-            Prefetch("regions", queryset=Region.objects.only("id", "position").order_by("position")),
+            Prefetch("regions", queryset=Region.objects.only("id", "position", "timezone").order_by("position")),
         ).order_by("-started_at", "-id")
         if unresolved:
             incidents = incidents.exclude(status=Incident.Status.RESOLVED)
@@ -114,7 +115,7 @@ class Snapshot:
         updates = list(incident.updates.all())
         monitoring = [u.created_at for u in updates if u.status == Incident.Status.MONITORING]
         ident = f"incident-{incident.pk}"
-        month = f"{incident.started_at:%Y-%m}"
+        month = incident_month(incident)
         return {
             "id": ident,
             "name": incident.title,
