@@ -10,12 +10,13 @@ That is how the window rule and the SLA ledger count months, so the three agree:
 The newest month is the newest one that has begun in any region's calendar.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from django.db.models import Min, Prefetch
 
 from maintenance.models import Incident, Region, Window
 from maintenance.rule import Month, local_month
+from maintenance.sla import month_bounds
 
 # No region's clock is more than 14 hours from UTC, so a local month lies inside the UTC month widened by a day.
 MARGIN = timedelta(days=1)
@@ -38,9 +39,8 @@ def with_regions(incidents):
 
 def utc_span(month):
     """UTC instants that hold every instant of ``month`` in every region's calendar."""
-    following = month.next()
-    start = datetime(month.year, month.month, 1, tzinfo=UTC)
-    return start - MARGIN, datetime(following.year, following.month, 1, tzinfo=UTC) + MARGIN
+    start, end = month_bounds(month, UTC)
+    return start - MARGIN, end + MARGIN
 
 
 def incidents_in(month):
