@@ -11,6 +11,7 @@ on the arguments.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import total_ordering
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil.rrule import MONTHLY, SA, rrule
@@ -19,6 +20,7 @@ MIN_MINUTES = 1
 MAX_MINUTES = 60
 
 
+@total_ordering
 @dataclass(frozen=True)
 class Month:
     """A calendar month, ordered and printable as ``YYYY-MM``."""

@@ -28,19 +28,11 @@ STATUS_LABEL = {
     Window.Status.COMPLETED: _("Completed"),
     Window.Status.CANCELLED: _("Cancelled"),
 }
-STATE_LABEL = {
-    RegionState.OPERATIONAL: _("Operational"),
-    RegionState.UNDER_MAINTENANCE: _("Under maintenance"),
-    RegionState.DEGRADED_PERFORMANCE: _("Degraded performance"),
-    RegionState.OVERRUNNING: _("Maintenance overrunning"),
-    RegionState.PARTIAL_OUTAGE: _("Partial outage"),
-    RegionState.MAJOR_OUTAGE: _("Major outage"),
-}
 
 
 def status_label(window, now):
     if window.is_overrunning(now):
-        return STATE_LABEL[RegionState.OVERRUNNING]
+        return RegionState.OVERRUNNING.label
     return STATUS_LABEL[window.status]
 
 
@@ -52,7 +44,7 @@ class Day:
 
     @property
     def label(self):
-        return STATE_LABEL[self.state]
+        return RegionState(self.state).label
 
 
 @dataclass
@@ -64,7 +56,7 @@ class RegionBoard:
 
     @property
     def state_label(self):
-        return STATE_LABEL[self.state]
+        return RegionState(self.state).label
 
     @property
     def bad_days(self):
@@ -97,7 +89,7 @@ def board(now):
                 region=region,
                 state=states[region],
                 next_window=upcoming[0] if upcoming else None,
-                days=day_bars(region, own, hits, now),
+                days=region_days(region, own, hits, now),
             )
         )
     until = now + timedelta(days=UPCOMING_DAYS)
@@ -113,7 +105,7 @@ def board(now):
     }
 
 
-def day_bars(region, windows, incidents, now):
+def region_days(region, windows, incidents, now):
     """``BAR_DAYS`` days in the region's own calendar, oldest first, each with the worst state of that day."""
     zone = region.zone
     today = now.astimezone(zone).date()

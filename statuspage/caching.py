@@ -41,7 +41,7 @@ def bump(**kwargs):
         cache.set(COUNTER_KEY, 1, None)
 
 
-def forget():
+def reset_fingerprint():
     """Drop this process's memory of the fingerprint (tests call it between cases)."""
     _fingerprint.update(value=None, read_at=float("-inf"))
 

@@ -13,7 +13,7 @@ urlpatterns = [
     path("api/v1/", include("statuspage.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
-    path("api/v2/", include("statuspage.api.v2")),
+    path("api/v2/", include("statuspage.api.v2.urls")),
     path("", views.status_page, name="status"),
     path("windows/<int:pk>/", views.window_detail, name="window-detail"),
     path("history/", views.history, name="history"),

@@ -1,9 +1,6 @@
 """The public pages: the status page, one window, and the history by month."""
 
-from datetime import UTC, date, datetime
-
 from django.conf import settings
-from django.db.models import Min
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -11,8 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from maintenance.models import Incident, Window
-from statuspage.board import BAR_DAYS, STATE_LABEL, board, status_label
+from maintenance.models import Window
+from maintenance.rule import Month
+from maintenance.state import RegionState
+from statuspage import months
+from statuspage.board import BAR_DAYS, board, status_label
 from statuspage.caching import cached_page, conditional
 
 ACTION_LABEL = {
@@ -41,7 +41,7 @@ def feed_links(regions):
 def status_page(request):
     now = timezone.now()
     context = board(now)
-    context["overall_label"] = STATE_LABEL[context["overall"]]
+    context["overall_label"] = RegionState(context["overall"]).label
     context["bar_days"] = BAR_DAYS
     context["next_path"] = request.path  # the page is cached without its query string
     context["calendars"] = feed_links([entry.region for entry in context["regions"]])
@@ -74,57 +74,35 @@ def window_detail(request, pk):
     )
 
 
-def parse_month(raw):
-    try:
-        parsed = datetime.strptime(raw, "%Y-%m")
-    except (TypeError, ValueError):
-        return None
-    return date(parsed.year, parsed.month, 1)
-
-
-def add_months(month, n):
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
 @conditional
 def history(request):
-    """One month per page, newest first; ``?month=YYYY-MM`` picks the month."""
+    """One month per page, newest first; ``?month=YYYY-MM`` picks the month.
+
+    A month is a calendar month in each region's own calendar, as ``statuspage.months`` explains.
+    """
     now = timezone.now()
-    current = date(now.year, now.month, 1)
+    newest = months.newest_month(now)
     raw = request.GET.get("month")
-    month = current if raw in (None, "") else parse_month(raw)
-    if month is None:
+    try:
+        month = newest if raw in (None, "") else Month.parse(raw)
+    except ValueError:
         message = _("The month must look like 2026-11 (year, hyphen, month); got “%(value)s”.") % {"value": raw[:20]}
         return render(request, "statuspage/error.html", {"message": message}, status=400)
-    first_window = Window.objects.filter(starts_at__lte=now).aggregate(first=Min("month"))["first"]
-    first_incident = Incident.objects.aggregate(first=Min("started_at"))["first"]
-    candidates = [current]
-    if first_window:
-        candidates.append(first_window)
-    if first_incident:
-        candidates.append(date(first_incident.year, first_incident.month, 1))
-    earliest = min(candidates)
-    if not earliest <= month <= current:
+    earliest = months.earliest_month(now, newest)
+    if not earliest <= month <= newest:
         raise Http404(_("Nothing is recorded for that month."))
-    start = datetime(month.year, month.month, 1, tzinfo=UTC)
-    following = add_months(month, 1)
-    end = datetime(following.year, following.month, 1, tzinfo=UTC)
-    windows = list(
-        Window.objects.filter(month=month, starts_at__lte=now).select_related("region").order_by("starts_at", "id")
-    )
+    windows = months.windows_in(month, now)
     for window in windows:
         window.label = status_label(window, now)
-    incidents = Incident.objects.filter(started_at__gte=start, started_at__lt=end).prefetch_related("regions")
     return render(
         request,
         "statuspage/history.html",
         {
-            "month": month,
-            "month_value": f"{month:%Y-%m}",
+            "month": month.first_day,
+            "month_value": str(month),
             "windows": windows,
-            "incidents": list(incidents.order_by("-started_at")),
-            "newer": f"{following:%Y-%m}" if following <= current else None,
-            "older": f"{add_months(month, -1):%Y-%m}" if month > earliest else None,
+            "incidents": months.incidents_in(month),
+            "newer": str(month.next()) if month < newest else None,
+            "older": str(month.plus(-1)) if earliest < month else None,
         },
     )

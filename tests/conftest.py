@@ -36,10 +36,10 @@ def fresh_cache():
     from statuspage import caching
 
     cache.clear()
-    caching.forget()
+    caching.reset_fingerprint()
     yield
     cache.clear()
-    caching.forget()
+    caching.reset_fingerprint()
 
 
 @pytest.fixture

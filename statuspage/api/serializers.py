@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from maintenance import rule
+from maintenance.lifecycle import MAX_EXTENSION_MINUTES
 from maintenance.models import Region, Window
 
 
@@ -91,7 +92,9 @@ class RescheduleSerializer(ActionSerializer):
 
 
 class ExtendSerializer(ActionSerializer):
-    minutes = serializers.IntegerField(min_value=1, max_value=240, help_text="Minutes to add to the end.")
+    minutes = serializers.IntegerField(
+        min_value=1, max_value=MAX_EXTENSION_MINUTES, help_text="Minutes to add to the end."
+    )
 
 
 class WindowActionResponseSerializer(WindowSerializer):

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from maintenance.models import Region, Window
 from maintenance.state import RegionState, region_states, worst
-from statuspage.board import HORIZON_DAYS, STATE_LABEL
+from statuspage.board import HORIZON_DAYS
 
 NOT_FOUND = OpenApiResponse(description="No region has this slug; `detail` says so.")
 
@@ -59,7 +59,7 @@ def region_rows(now, regions=None):
             "name": region.name,
             "timezone": region.timezone,
             "state": state,
-            "description": str(STATE_LABEL[state]),
+            "description": str(RegionState(state).label),
             "next_window": next_of.get(region.pk),
         }
         for region, state in states.items()
@@ -83,7 +83,7 @@ class StatusView(APIView):
         now = timezone.now()
         states, rows = region_rows(now)
         overall = worst(states.values())
-        payload = {"state": overall, "description": str(STATE_LABEL[overall]), "checked_at": now, "regions": rows}
+        payload = {"state": overall, "description": str(RegionState(overall).label), "checked_at": now, "regions": rows}
         return Response(StatusSerializer(payload).data)
 
 

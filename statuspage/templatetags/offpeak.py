@@ -7,6 +7,8 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
+from maintenance import rule
+
 register = template.Library()
 
 BAR_WIDTH = 8
@@ -25,8 +27,6 @@ def in_zone(value, zone_name):
     """A UTC instant shown in an IANA zone (a name or a ZoneInfo)."""
     if value is None:
         return ""
-    from maintenance import rule
-
     zone = zone_name if not isinstance(zone_name, str) else rule.zone(zone_name)
     return when(value, zone)
 

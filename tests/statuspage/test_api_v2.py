@@ -6,10 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.urls import resolve
 from rest_framework.test import APIClient
 
 from maintenance import lifecycle
 from maintenance.models import Incident, IncidentUpdate, Window
+from statuspage.api.v2 import views as v2_views
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "statuspage_v2_summary.json").read_text())
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -217,3 +219,12 @@ def test_a_change_shows_in_the_v2_summary_at_once(api, busy):
     incident.save()
     after = api.get("/api/v2/summary.json").json()
     assert "Logins failing" in [item["name"] for item in after["incidents"]]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_each_v2_endpoint_is_served_by_its_own_named_view_class(endpoint):
+    view_class = resolve(f"/api/v2/{endpoint}").func.view_class
+    assert view_class.__module__ == "statuspage.api.v2.views"
+    assert getattr(v2_views, view_class.__name__) is view_class
+    assert view_class.__qualname__ == view_class.__name__
+    assert view_class.operation_id == "v2_" + endpoint.removesuffix(".json").replace("/", "_").replace("-", "_")

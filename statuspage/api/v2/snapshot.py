@@ -1,0 +1,210 @@
+"""What every ``/api/v2/`` response is built from: the page's state at one instant, in Statuspage's words."""
+
+import hashlib
+
+from django.conf import settings
+from django.db.models import Max, Prefetch
+from django.urls import reverse
+
+from maintenance.models import AuditEvent, Incident, IncidentUpdate, Region, Window
+from maintenance.state import RegionState, region_states, worst
+from statuspage.feeds import headline
+from statuspage.months import incident_month
+
+RECENT = 50
+COMPONENT_STATUS = {
+    RegionState.OPERATIONAL: "operational",
+    RegionState.UNDER_MAINTENANCE: "under_maintenance",
+    RegionState.DEGRADED_PERFORMANCE: "degraded_performance",
+    RegionState.OVERRUNNING: "partial_outage",
+    RegionState.PARTIAL_OUTAGE: "partial_outage",
+    RegionState.MAJOR_OUTAGE: "major_outage",
+}
+# Statuspage's own indicator words; clients match on them, so they stay in English.
+INDICATOR = {
+    RegionState.OPERATIONAL: ("none", "All Systems Operational"),
+    RegionState.UNDER_MAINTENANCE: ("maintenance", "Service Under Maintenance"),
+    RegionState.DEGRADED_PERFORMANCE: ("minor", "Minor Service Outage"),
+    RegionState.OVERRUNNING: ("major", "Partial System Outage"),
+    RegionState.PARTIAL_OUTAGE: ("major", "Partial System Outage"),
+    RegionState.MAJOR_OUTAGE: ("critical", "Major Service Outage"),
+}
+MAINTENANCE_STATUS = {
+    Window.Status.SCHEDULED: "scheduled",
+    Window.Status.IN_PROGRESS: "in_progress",
+    Window.Status.COMPLETED: "completed",
+}
+EVENT_STATUS = {"announce": "scheduled", "reschedule": "scheduled", "start": "in_progress", "complete": "completed"}
+ANNOUNCED = [Window.Status.SCHEDULED, Window.Status.IN_PROGRESS, Window.Status.COMPLETED]
+
+
+def page_id():
+    """A stable 12-character id derived from the site's URL, like Statuspage's page ids."""
+    digest = int(hashlib.sha256(settings.SITE_URL.encode()).hexdigest(), 16)
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+    chars = []
+    for _ in range(12):
+        digest, index = divmod(digest, 36)
+        chars.append(alphabet[index])
+    return "".join(chars)
+
+
+class Snapshot:
+    """The state of the page at one instant, read once and shared by every part of a response."""
+
+    def __init__(self, now):
+        self.now = now
+        self.page_id = page_id()
+        self.states = region_states(now)
+        self.components = {
+            region.pk: self._component(region, state, position)
+            for position, (region, state) in enumerate(self.states.items(), start=1)
+        }
+
+    def page(self):
+        latest = [model.objects.aggregate(latest=Max("updated_at"))["latest"] for model in (Region, Window, Incident)]
+        latest = [value for value in latest if value is not None]
+        return {
+            "id": self.page_id,
+            "name": settings.SITE_NAME,
+            "url": settings.SITE_URL,
+            "time_zone": "Etc/UTC",
+            "updated_at": max(latest, default=self.now),
+        }
+
+    def status(self):
+        indicator, description = INDICATOR[worst(self.states.values())]
+        return {"indicator": indicator, "description": description}
+
+    def _component(self, region, state, position):
+        changed = [region.updated_at]
+        changed += [w.updated_at for w in region.running] + [i.updated_at for i in region.open_incidents]
+        return {
+            "id": f"region-{region.pk}",
+            "name": region.name,
+            "status": COMPONENT_STATUS[state],
+            "created_at": region.created_at,
+            "updated_at": max(changed),
+            "position": position,
+            "description": f"{region.name} ({region.timezone})",
+            "showcase": True,
+            "start_date": region.created_at.date(),
+            "group_id": None,
+            "page_id": self.page_id,
+            "group": False,
+            "only_show_if_degraded": False,
+        }
+
+    def _components_of(self, region_ids):
+        return [self.components[pk] for pk in region_ids if pk in self.components]
+
+    # incidents
+
+    def incidents(self, unresolved=False):
+        incidents = Incident.objects.prefetch_related(
+            Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id")),
+            Prefetch("regions", queryset=Region.objects.only("id", "position", "timezone").order_by("position")),
+        ).order_by("-started_at", "-id")
+        if unresolved:
+            incidents = incidents.exclude(status=Incident.Status.RESOLVED)
+        else:
+            incidents = incidents[:RECENT]
+        return [self._incident(incident) for incident in incidents]
+
+    def _incident(self, incident):
+        updates = list(incident.updates.all())
+        monitoring = [u.created_at for u in updates if u.status == Incident.Status.MONITORING]
+        ident = f"incident-{incident.pk}"
+        month = incident_month(incident)
+        return {
+            "id": ident,
+            "name": incident.title,
+            "status": incident.status,
+            "impact": incident.impact,
+            "created_at": incident.created_at,
+            "updated_at": incident.updated_at,
+            "monitoring_at": min(monitoring) if monitoring else None,
+            "resolved_at": incident.resolved_at if incident.status == Incident.Status.RESOLVED else None,
+            "started_at": incident.started_at,
+            "shortlink": f"{settings.SITE_URL}{reverse('history')}?month={month}#incident-{incident.pk}",
+            "page_id": self.page_id,
+            "incident_updates": [
+                {
+                    "id": f"incident-update-{u.pk}",
+                    "status": u.status,
+                    "body": u.body,
+                    "incident_id": ident,
+                    "created_at": u.created_at,
+                    "updated_at": u.created_at,
+                    "display_at": u.created_at,
+                }
+                for u in updates
+            ],
+            "components": self._components_of([r.pk for r in incident.regions.all()]),
+        }
+
+    # scheduled maintenances
+
+    def maintenances(self, which="recent"):
+        windows = Window.objects.filter(announced_at__isnull=False, status__in=ANNOUNCED).prefetch_related(
+            Prefetch(
+                "audit_events",
+                queryset=AuditEvent.objects.filter(action__in=["announce", "reschedule", "extend", "start", "complete"])
+                .select_related("window__region")
+                .order_by("-created_at", "-id"),
+            )
+        )
+        windows = windows.select_related("region")
+        if which == "upcoming":
+            windows = windows.filter(status=Window.Status.SCHEDULED).order_by("starts_at", "id")
+        elif which == "active":
+            windows = windows.filter(status=Window.Status.IN_PROGRESS).order_by("starts_at", "id")
+        elif which == "open":
+            windows = windows.filter(status__in=[Window.Status.SCHEDULED, Window.Status.IN_PROGRESS])
+            windows = windows.order_by("starts_at", "id")
+        else:
+            windows = windows.order_by("-starts_at", "-id")[:RECENT]
+        return [self._maintenance(window) for window in windows]
+
+    def _maintenance(self, window):
+        ident = f"window-{window.pk}"
+        started = window.actual_start
+        events = list(window.audit_events.all())
+        return {
+            "id": ident,
+            "name": f"{window.region.name}: {window.display_title()}",
+            "status": MAINTENANCE_STATUS[window.status],
+            "impact": "maintenance",
+            "created_at": window.created_at,
+            "updated_at": window.updated_at,
+            "monitoring_at": None,
+            "resolved_at": window.actual_end if window.status == Window.Status.COMPLETED else None,
+            "started_at": started or window.starts_at,
+            "shortlink": f"{settings.SITE_URL}{reverse('window-detail', args=[window.pk])}",
+            "page_id": self.page_id,
+            "incident_updates": [self._maintenance_update(event, ident, events) for event in events],
+            "components": self._components_of([window.region_id]),
+            "scheduled_for": window.starts_at,
+            "scheduled_until": window.ends_at,
+        }
+
+    @staticmethod
+    def _maintenance_update(event, ident, events):
+        window = event.window
+        if event.action == "extend":
+            running = window.actual_start is not None and event.created_at >= window.actual_start
+            status = "in_progress" if running else "scheduled"
+        else:
+            status = EVENT_STATUS[event.action]
+        body = headline(event, events)
+        if event.reason:
+            body = f"{body}. {event.reason}"
+        return {
+            "id": f"window-event-{event.pk}",
+            "status": status,
+            "body": body,
+            "incident_id": ident,
+            "created_at": event.created_at,
+            "updated_at": event.created_at,
+            "display_at": event.created_at,
+        }
