@@ -3,7 +3,6 @@
 Views, the API, the admin and the tracking webhook call these; none of them writes a subscriber's state itself.
 """
 
-import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,10 +10,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from notifications import outbox
+from notifications import queueing
 from notifications.models import Delivery, Subscriber
 
-logger = logging.getLogger(__name__)
 State = Subscriber.State
 
 
@@ -61,7 +59,7 @@ def queue_personal(subscriber, kind, now):
     Subscriber.objects.filter(pk=subscriber.pk).update(confirm_requests=F("confirm_requests") + 1)
     number = Subscriber.objects.values_list("confirm_requests", flat=True).get(pk=subscriber.pk)
     delivery = Delivery.objects.create(subscriber=subscriber, kind=kind, sequence=number, created_at=now)
-    outbox.enqueue_after_commit([delivery.pk])
+    queueing.publish_on_commit(queueing.SEND_CHUNK, [[delivery.pk]])  # if the broker is down, the beat sends it
     return delivery
 
 
@@ -74,7 +72,7 @@ def confirm(subscriber, now=None):
         )
     if changed:
         subscriber.refresh_from_db()
-        queue_schedule_due()  # upcoming announced windows reach the new subscriber in seconds
+        queueing.schedule_due_on_commit()  # upcoming announced windows reach the new subscriber in seconds
     return bool(changed)
 
 
@@ -85,7 +83,7 @@ def update(subscriber, regions, language, zone, notify_start_end):
         subscriber.notify_start_end = notify_start_end
         subscriber.save(update_fields=["language", "timezone", "notify_start_end", "updated_at"])
         subscriber.regions.set(regions)
-    queue_schedule_due()
+    queueing.schedule_due_on_commit()
 
 
 def unsubscribe(subscriber, reason="unsubscribed", now=None):
@@ -129,17 +127,3 @@ def purge_unconfirmed(now=None):
     stale.delete()
     return count
 
-
-def queue_schedule_due(**_):
-    """Ask for an immediate 'what is due' run after commit. If the broker is down, the beat catches up."""
-
-    def _go():
-        from notifications.tasks import schedule_due
-
-        options = {"queue": settings.NOTIFY_QUEUE} if settings.NOTIFY_QUEUE else {}
-        try:
-            schedule_due.apply_async(retry=False, **options)
-        except Exception:
-            logger.exception("could not queue notifications.tasks.schedule_due; the beat will run it")
-
-    transaction.on_commit(_go)
