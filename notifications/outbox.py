@@ -234,4 +234,3 @@ def _close(backend):
         backend.close()
     except Exception:  # closing a broken connection can fail again; the next open() starts afresh
         logger.debug("closing the mail connection failed", exc_info=True)
-

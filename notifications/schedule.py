@@ -107,9 +107,7 @@ def _reminders(window, now, created):
 
 
 def _cancellation(window, now, created):
-    told = _having(
-        window, list(Delivery.PLAN_KINDS), status__in=[Delivery.Status.SENT, Delivery.Status.SENDING]
-    )
+    told = _having(window, list(Delivery.PLAN_KINDS), status__in=[Delivery.Status.SENT, Delivery.Status.SENDING])
     due = (_audience(window) & told) - _having(window, [Delivery.Kind.CANCELLED])
     created[Delivery.Kind.CANCELLED] += _insert(window, Delivery.Kind.CANCELLED, window.sequence, 0, due, now)
 

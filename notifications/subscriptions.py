@@ -13,8 +13,6 @@ from django.utils import timezone
 from notifications import queueing
 from notifications.models import Delivery, Subscriber
 
-State = Subscriber.State
-
 
 def subscribe(email, regions, language, zone="", notify_start_end=False, now=None):
     """Ask ``email`` to confirm, or tell a confirmed one it already is. The caller answers the same either way.
@@ -35,17 +33,17 @@ def subscribe(email, regions, language, zone="", notify_start_end=False, now=Non
         if created:
             subscriber.regions.set(regions)
             kind = Delivery.Kind.CONFIRM
-        elif subscriber.state in (State.PENDING, State.UNSUBSCRIBED):
+        elif subscriber.state in (Subscriber.State.PENDING, Subscriber.State.UNSUBSCRIBED):
             # Not confirmed: the latest request's choices stand, and the owner confirms them.
             subscriber.language = language
             subscriber.timezone = zone or ""
             subscriber.notify_start_end = notify_start_end
-            subscriber.state = State.PENDING
+            subscriber.state = Subscriber.State.PENDING
             subscriber.state_reason = ""
             subscriber.save(update_fields=["language", "timezone", "notify_start_end", "state", "state_reason"])
             subscriber.regions.set(regions)
             kind = Delivery.Kind.CONFIRM
-        elif subscriber.state == State.CONFIRMED:
+        elif subscriber.state == Subscriber.State.CONFIRMED:
             # Nobody but the owner changes a confirmed subscription: they get a link to do it themselves.
             kind = Delivery.Kind.ALREADY_SUBSCRIBED
         else:
@@ -67,8 +65,8 @@ def confirm(subscriber, now=None):
     """pending → confirmed. Returns True if this call confirmed it; confirming twice changes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
-        changed = Subscriber.objects.filter(pk=subscriber.pk, state=State.PENDING).update(
-            state=State.CONFIRMED, confirmed_at=now
+        changed = Subscriber.objects.filter(pk=subscriber.pk, state=Subscriber.State.PENDING).update(
+            state=Subscriber.State.CONFIRMED, confirmed_at=now
         )
     if changed:
         subscriber.refresh_from_db()
@@ -89,8 +87,9 @@ def update(subscriber, regions, language, zone, notify_start_end):
 def unsubscribe(subscriber, reason="unsubscribed", now=None):
     """Stop all mail at once: the state changes and the waiting rows are skipped. True if it changed."""
     with transaction.atomic():
-        changed = Subscriber.objects.filter(pk=subscriber.pk, state__in=[State.CONFIRMED, State.PENDING]).update(
-            state=State.UNSUBSCRIBED, state_reason=reason[:300]
+        still_mailed = [Subscriber.State.CONFIRMED, Subscriber.State.PENDING]
+        changed = Subscriber.objects.filter(pk=subscriber.pk, state__in=still_mailed).update(
+            state=Subscriber.State.UNSUBSCRIBED, state_reason=reason[:300]
         )
         Delivery.objects.filter(subscriber=subscriber, status=Delivery.Status.PENDING).update(
             status=Delivery.Status.SKIPPED, last_error=reason[:500]
@@ -104,8 +103,8 @@ def suppress(subscriber, reason):
     with transaction.atomic():
         changed = (
             Subscriber.objects.filter(pk=subscriber.pk)
-            .exclude(state=State.SUPPRESSED)
-            .update(state=State.SUPPRESSED, state_reason=reason[:300])
+            .exclude(state=Subscriber.State.SUPPRESSED)
+            .update(state=Subscriber.State.SUPPRESSED, state_reason=reason[:300])
         )
         Delivery.objects.filter(subscriber=subscriber, status=Delivery.Status.PENDING).update(
             status=Delivery.Status.SUPPRESSED, last_error=reason[:500]
@@ -122,8 +121,7 @@ def purge_unconfirmed(now=None):
     """Delete subscribers who did not confirm within SUBSCRIPTION_PURGE_DAYS; returns how many."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.SUBSCRIPTION_PURGE_DAYS)
-    stale = Subscriber.objects.filter(state=State.PENDING, created_at__lt=cutoff)
+    stale = Subscriber.objects.filter(state=Subscriber.State.PENDING, created_at__lt=cutoff)
     count = stale.count()
     stale.delete()
     return count
-
