@@ -94,7 +94,7 @@ def main():
     rss_before = peak_mb(resource.RUSAGE_SELF)
 
     t0 = time.perf_counter()
-    lifecycle.announce(window)  # after commit: window_changed -> schedule_due -> plan + send chunks
+    lifecycle.announce(window)  # after commit: window_changed -> schedule_due -> create_due + send chunks
     if workers:
         while Delivery.objects.filter(window=window, status="sent").count() < args.n:
             if any(w.poll() is not None for w in workers):

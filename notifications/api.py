@@ -11,7 +11,7 @@ from notifications import subscriptions
 from notifications.forms import SubscribeForm
 from notifications.views import body_too_large, rate_limited
 
-ACCEPTED = "If the address can receive mail, a message is on its way to it. Follow its link to confirm."
+ACCEPTED_DETAIL = "If the address can receive mail, a message is on its way to it. Follow its link to confirm."
 FIELDS = {"email", "regions", "language", "timezone", "notify_start_end"}
 
 
@@ -94,4 +94,4 @@ class SubscriptionView(APIView):
         subscriptions.subscribe(
             cleaned["email"], cleaned["regions"], cleaned["language"], cleaned["timezone"], cleaned["notify_start_end"]
         )
-        return Response({"detail": ACCEPTED}, status=status.HTTP_202_ACCEPTED)
+        return Response({"detail": ACCEPTED_DETAIL}, status=status.HTTP_202_ACCEPTED)

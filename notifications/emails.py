@@ -7,7 +7,10 @@ zone, window, sequence, lead) with placeholders where the per-recipient links go
 links for each recipient. Pass one ``RenderCache`` for a whole batch to get that.
 """
 
+import copy
+import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.mime.text import MIMEText
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -24,7 +27,7 @@ from django.utils.translation import ngettext
 from maintenance import ics
 from maintenance.models import Window
 from notifications import tokens
-from notifications.models import Delivery
+from notifications.models import Delivery, Subscriber
 
 # Stand-ins for the per-recipient links; letters and digits only, so escaping never changes them.
 MANAGE_URL = "XOFFPEAKMANAGEURLX"
@@ -223,11 +226,6 @@ def preview_message(window, kind, language):
 
     A planned window is shown as it will be once announced (scheduled, sequence + 1), and so on for a cancellation.
     """
-    import copy
-    import uuid
-
-    from notifications.models import Subscriber
-
     shown = copy.copy(window)
     if kind == Delivery.Kind.ANNOUNCEMENT and window.status == Window.Status.PLANNED:
         shown.status, shown.sequence, shown.announced_at = Window.Status.SCHEDULED, window.sequence + 1, timezone.now()
@@ -239,10 +237,8 @@ def preview_message(window, kind, language):
     subscriber.preview_regions = [window.region]
     personal = kind in (Delivery.Kind.CONFIRM, Delivery.Kind.ALREADY_SUBSCRIBED)
     lead = 0
-    if kind == Delivery.Kind.REMINDER:
-        from notifications.outbox import parse_leads
-
-        lead = (parse_leads(settings.NOTIFY_REMINDER_LEADS) or [1440])[-1]
+    if kind == Delivery.Kind.REMINDER:  # the shortest lead
+        lead = int(min(settings.NOTIFY_REMINDER_LEADS, default=timedelta(hours=24)).total_seconds()) // 60
     delivery = Delivery(
         window=None if personal else shown,
         subscriber=subscriber,

@@ -145,6 +145,17 @@ class Delivery(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} #{self.sequence} → {self.subscriber_id}"
 
+    @staticmethod
+    def claimable(now):
+        """The one rule for the rows a worker may take at ``now``: pending and due, or sending on a lease run out.
+
+        A condition, for ``filter()`` or as a column in ``annotate()``.
+        """
+        pending_and_due = models.Q(status=Delivery.Status.PENDING) & (
+            models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now)
+        )
+        return pending_and_due | models.Q(status=Delivery.Status.SENDING, lease_until__lt=now)
+
 
 class ProcessedEvent(models.Model):
     """An ESP tracking event already acted on; webhooks are retried, and each event counts once."""

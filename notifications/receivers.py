@@ -4,7 +4,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 
-from notifications import subscriptions
+from notifications import queueing, subscriptions
 from notifications.addresses import normalise_email
 from notifications.models import ProcessedEvent, Subscriber
 
@@ -16,7 +16,7 @@ SUPPRESSING = {"bounced", "complained", "unsubscribed", "rejected"}
 
 def window_changed(sender, window_id=None, action=None, sequence=None, **kwargs):
     """The lifecycle changed a window (already committed): work out what is due now rather than at the next tick."""
-    subscriptions.queue_schedule_due()
+    queueing.schedule_due_on_commit()
 
 
 def tracking(sender, event, esp_name, **kwargs):

@@ -3,7 +3,6 @@
 Views, the API, the admin and the tracking webhook call these; none of them writes a subscriber's state itself.
 """
 
-import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,11 +10,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from notifications import outbox
+from notifications import queueing
 from notifications.models import Delivery, Subscriber
-
-logger = logging.getLogger(__name__)
-State = Subscriber.State
 
 
 def subscribe(email, regions, language, zone="", notify_start_end=False, now=None):
@@ -37,17 +33,17 @@ def subscribe(email, regions, language, zone="", notify_start_end=False, now=Non
         if created:
             subscriber.regions.set(regions)
             kind = Delivery.Kind.CONFIRM
-        elif subscriber.state in (State.PENDING, State.UNSUBSCRIBED):
+        elif subscriber.state in (Subscriber.State.PENDING, Subscriber.State.UNSUBSCRIBED):
             # Not confirmed: the latest request's choices stand, and the owner confirms them.
             subscriber.language = language
             subscriber.timezone = zone or ""
             subscriber.notify_start_end = notify_start_end
-            subscriber.state = State.PENDING
+            subscriber.state = Subscriber.State.PENDING
             subscriber.state_reason = ""
             subscriber.save(update_fields=["language", "timezone", "notify_start_end", "state", "state_reason"])
             subscriber.regions.set(regions)
             kind = Delivery.Kind.CONFIRM
-        elif subscriber.state == State.CONFIRMED:
+        elif subscriber.state == Subscriber.State.CONFIRMED:
             # Nobody but the owner changes a confirmed subscription: they get a link to do it themselves.
             kind = Delivery.Kind.ALREADY_SUBSCRIBED
         else:
@@ -61,7 +57,7 @@ def queue_personal(subscriber, kind, now):
     Subscriber.objects.filter(pk=subscriber.pk).update(confirm_requests=F("confirm_requests") + 1)
     number = Subscriber.objects.values_list("confirm_requests", flat=True).get(pk=subscriber.pk)
     delivery = Delivery.objects.create(subscriber=subscriber, kind=kind, sequence=number, created_at=now)
-    outbox.enqueue_after_commit([delivery.pk])
+    queueing.publish_on_commit(queueing.SEND_CHUNK, [[delivery.pk]])  # if the broker is down, the beat sends it
     return delivery
 
 
@@ -69,12 +65,12 @@ def confirm(subscriber, now=None):
     """pending → confirmed. Returns True if this call confirmed it; confirming twice changes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
-        changed = Subscriber.objects.filter(pk=subscriber.pk, state=State.PENDING).update(
-            state=State.CONFIRMED, confirmed_at=now
+        changed = Subscriber.objects.filter(pk=subscriber.pk, state=Subscriber.State.PENDING).update(
+            state=Subscriber.State.CONFIRMED, confirmed_at=now
         )
     if changed:
         subscriber.refresh_from_db()
-        queue_schedule_due()  # upcoming announced windows reach the new subscriber in seconds
+        queueing.schedule_due_on_commit()  # upcoming announced windows reach the new subscriber in seconds
     return bool(changed)
 
 
@@ -85,14 +81,15 @@ def update(subscriber, regions, language, zone, notify_start_end):
         subscriber.notify_start_end = notify_start_end
         subscriber.save(update_fields=["language", "timezone", "notify_start_end", "updated_at"])
         subscriber.regions.set(regions)
-    queue_schedule_due()
+    queueing.schedule_due_on_commit()
 
 
 def unsubscribe(subscriber, reason="unsubscribed", now=None):
     """Stop all mail at once: the state changes and the waiting rows are skipped. True if it changed."""
     with transaction.atomic():
-        changed = Subscriber.objects.filter(pk=subscriber.pk, state__in=[State.CONFIRMED, State.PENDING]).update(
-            state=State.UNSUBSCRIBED, state_reason=reason[:300]
+        still_mailed = [Subscriber.State.CONFIRMED, Subscriber.State.PENDING]
+        changed = Subscriber.objects.filter(pk=subscriber.pk, state__in=still_mailed).update(
+            state=Subscriber.State.UNSUBSCRIBED, state_reason=reason[:300]
         )
         Delivery.objects.filter(subscriber=subscriber, status=Delivery.Status.PENDING).update(
             status=Delivery.Status.SKIPPED, last_error=reason[:500]
@@ -106,8 +103,8 @@ def suppress(subscriber, reason):
     with transaction.atomic():
         changed = (
             Subscriber.objects.filter(pk=subscriber.pk)
-            .exclude(state=State.SUPPRESSED)
-            .update(state=State.SUPPRESSED, state_reason=reason[:300])
+            .exclude(state=Subscriber.State.SUPPRESSED)
+            .update(state=Subscriber.State.SUPPRESSED, state_reason=reason[:300])
         )
         Delivery.objects.filter(subscriber=subscriber, status=Delivery.Status.PENDING).update(
             status=Delivery.Status.SUPPRESSED, last_error=reason[:500]
@@ -124,22 +121,7 @@ def purge_unconfirmed(now=None):
     """Delete subscribers who did not confirm within SUBSCRIPTION_PURGE_DAYS; returns how many."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.SUBSCRIPTION_PURGE_DAYS)
-    stale = Subscriber.objects.filter(state=State.PENDING, created_at__lt=cutoff)
+    stale = Subscriber.objects.filter(state=Subscriber.State.PENDING, created_at__lt=cutoff)
     count = stale.count()
     stale.delete()
     return count
-
-
-def queue_schedule_due(**_):
-    """Ask for an immediate 'what is due' run after commit. If the broker is down, the beat catches up."""
-
-    def _go():
-        from notifications.tasks import schedule_due
-
-        options = {"queue": settings.NOTIFY_QUEUE} if settings.NOTIFY_QUEUE else {}
-        try:
-            schedule_due.apply_async(retry=False, **options)
-        except Exception:
-            logger.exception("could not queue notifications.tasks.schedule_due; the beat will run it")
-
-    transaction.on_commit(_go)

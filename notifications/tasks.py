@@ -1,9 +1,14 @@
-"""Celery tasks. They take ids, never model instances, and each is safe to run twice."""
+"""Celery tasks. They take ids, never model instances, and each is safe to run twice.
+
+The services publish these by name (``notifications.queueing``), so nothing below this module imports it.
+"""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
-from notifications import outbox, subscriptions
+from notifications import outbox, schedule, subscriptions
+from notifications.queueing import SCHEDULE_DUE, SEND_CHUNK
 
 # A lost database connection (a restart, a failover) is worth another try in a few seconds rather than waiting for
 # the next beat tick or, for rows already claimed, the end of their lease. Celery's Django fixup closes unusable
@@ -17,14 +22,16 @@ DATABASE_GONE = {
 }
 
 
-@shared_task(name="notifications.tasks.schedule_due", **DATABASE_GONE)
+@shared_task(name=SCHEDULE_DUE, **DATABASE_GONE)
 def schedule_due():
     """Create the deliveries that are due by now and queue what waits (every minute, and after each window change)."""
-    result = outbox.schedule_due()
-    return {"created": sum(result["created"].values()), "queued": result["queued"]}
+    now = timezone.now()
+    created = schedule.create_due(now)
+    queued = outbox.dispatch(now)
+    return {"created": sum(created.values()), "queued": queued}
 
 
-@shared_task(name="notifications.tasks.send_chunk", **DATABASE_GONE)
+@shared_task(name=SEND_CHUNK, **DATABASE_GONE)
 def send_chunk(delivery_ids):
     """Claim and send these outbox rows; rows already taken or done are left alone."""
     return outbox.send_chunk(delivery_ids).summary()

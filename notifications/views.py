@@ -13,8 +13,6 @@ from notifications import subscriptions, tokens
 from notifications.forms import PreferencesForm, SubscribeForm
 from notifications.models import Subscriber
 
-ACCEPTED = "accepted"
-
 
 def body_too_large(request):
     limit = settings.SUBSCRIBE_MAX_BODY_BYTES

@@ -6,6 +6,7 @@ start-up with a sentence the operator can act on.
 
 import os
 import re
+from datetime import timedelta
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -94,3 +95,21 @@ def env_pattern(name, default, pattern, example):
     if not re.fullmatch(pattern, value):
         raise ImproperlyConfigured(f"{name} must look like {example}; got {value!r}.")
     return value
+
+
+_DURATION = re.compile(r"\s*([1-9]\d*)\s*([dhm])\s*")
+_DURATION_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def env_durations(name, default):
+    """Durations such as ``24h,1h,30m`` (whole days, hours or minutes), as timedeltas longest first, without repeats."""
+    raw = env_str(name, default)
+    durations = set()
+    for part in raw.split(","):
+        match = _DURATION.fullmatch(part)
+        if not match:
+            raise ImproperlyConfigured(
+                f"{name} must look like 24h or 24h,1h,30m (whole days d, hours h or minutes m); got {raw!r}."
+            )
+        durations.add(timedelta(**{_DURATION_UNITS[match[2]]: int(match[1])}))
+    return sorted(durations, reverse=True)

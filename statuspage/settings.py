@@ -8,7 +8,17 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from statuspage.env import env_bool, env_database, env_float, env_int, env_list, env_pattern, env_str, env_url
+from statuspage.env import (
+    env_bool,
+    env_database,
+    env_durations,
+    env_float,
+    env_int,
+    env_list,
+    env_pattern,
+    env_str,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("OFFPEAK_VAR_DIR", str(BASE_DIR / "var")))
@@ -292,9 +302,8 @@ ANYMAIL = {
 if env_str("ANYMAIL_WEBHOOK_SECRET"):
     ANYMAIL["WEBHOOK_SECRET"] = env_str("ANYMAIL_WEBHOOK_SECRET")
 
-NOTIFY_REMINDER_LEADS = env_pattern(
-    "NOTIFY_REMINDER_LEADS", "24h", r"\s*[1-9]\d*[dhm]\s*(,\s*[1-9]\d*[dhm]\s*)*", "24h or 24h,1h,30m"
-)
+# How long before a window's start each reminder goes out: a list of timedeltas, longest first.
+NOTIFY_REMINDER_LEADS = env_durations("NOTIFY_REMINDER_LEADS", "24h")
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5, minimum=1, maximum=50)
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300, minimum=1, maximum=86400)
 DELIVERY_CHUNK_SIZE = env_int("DELIVERY_CHUNK_SIZE", 250, minimum=1, maximum=5000)

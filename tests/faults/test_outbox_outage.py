@@ -8,7 +8,7 @@ from django.db import OperationalError
 
 from maintenance import lifecycle, planning
 from maintenance.models import Region, Window
-from notifications import outbox, subscriptions
+from notifications import outbox, queueing, schedule
 from notifications.models import Delivery, Subscriber
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the retry needs real tra
 
 @pytest.fixture
 def planned_rows(monkeypatch):
-    monkeypatch.setattr(subscriptions, "queue_schedule_due", lambda **_: None)  # no broker: the test plans itself
+    monkeypatch.setattr(queueing, "schedule_due_on_commit", lambda: None)  # no broker: the test plans itself
     monkeypatch.setattr(outbox.time, "sleep", lambda seconds: None)
     region = Region.objects.get(slug="eu-frankfurt")
     planning.plan(NOW, 2)
@@ -27,29 +27,29 @@ def planned_rows(monkeypatch):
             [region]
         )
     lifecycle.announce(window, now=NOW)
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     return list(Delivery.objects.values_list("id", flat=True))
 
 
 def failing_record(monkeypatch, times):
     """Make recording fail ``times`` times with the error a restarted PostgreSQL gives, then work."""
-    real, failures = outbox.record, []
+    real, failures = outbox.record_result, []
 
-    def record(outcome, now=None):
+    def record_result(result, now=None):
         if len(failures) < times:
             failures.append(now)
             raise OperationalError("terminating connection due to administrator command")
-        return real(outcome, now)
+        return real(result, now)
 
-    monkeypatch.setattr(outbox, "record", record)
+    monkeypatch.setattr(outbox, "record_result", record_result)
     return failures
 
 
 def test_the_outcome_of_a_sent_chunk_is_recorded_once_the_database_answers_again(planned_rows, monkeypatch):
     failures = failing_record(monkeypatch, times=2)
-    outcome = outbox.send_chunk(planned_rows, now=NOW)
+    result = outbox.send_chunk(planned_rows, now=NOW)
     assert len(failures) == 2
-    assert len(outcome.sent) == 2 and len(mail.outbox) == 2
+    assert len(result.sent) == 2 and len(mail.outbox) == 2
     assert set(Delivery.objects.values_list("status", "attempts")) == {("sent", 1)}
     assert outbox.send_chunk(planned_rows, now=NOW).sent == []  # nothing left to send twice
 

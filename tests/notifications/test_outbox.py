@@ -7,7 +7,7 @@ from django.core import mail
 from django.test import override_settings
 
 from maintenance import lifecycle
-from notifications import outbox, subscriptions
+from notifications import outbox, queueing, schedule, subscriptions
 from notifications.models import Delivery
 from tests.notifications.conftest import NOW
 
@@ -37,25 +37,25 @@ def announced(window, make_subscriber):
 
 
 def test_announcement_rows_are_created_once_for_confirmed_subscribers_of_the_region(announced):
-    outbox.plan(NOW)
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
+    schedule.create_due(NOW)
     assert kinds() == [("announcement", 1, 0, "ada@example.com"), ("announcement", 1, 0, "bob@example.com")]
 
 
 def test_a_planned_window_gets_no_rows(window, make_subscriber):
     make_subscriber()
-    assert sum(outbox.plan(NOW).values()) == 0
+    assert sum(schedule.create_due(NOW).values()) == 0
     assert Delivery.objects.count() == 0
 
 
 def test_reschedule_after_announcement_gives_rescheduled_not_a_second_announcement(announced):
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     send_all(NOW)
     lifecycle.reschedule(
         announced, announced.starts_at + timedelta(hours=1), announced.ends_at + timedelta(hours=1), now=NOW
     )
-    outbox.plan(NOW)
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
+    schedule.create_due(NOW)
     assert kinds(kind=Kind.RESCHEDULED) == [
         ("rescheduled", 2, 0, "ada@example.com"),
         ("rescheduled", 2, 0, "bob@example.com"),
@@ -64,15 +64,15 @@ def test_reschedule_after_announcement_gives_rescheduled_not_a_second_announceme
 
 
 def test_reminder_is_due_exactly_at_its_lead_and_only_once(announced):
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     send_all(NOW)
     due = announced.starts_at - timedelta(hours=24)
     with time_machine.travel(due - timedelta(seconds=1), tick=False):
-        outbox.plan()
+        schedule.create_due()
         assert Delivery.objects.filter(kind=Kind.REMINDER).count() == 0
     with time_machine.travel(due, tick=False):
-        outbox.plan()
-        outbox.plan()
+        schedule.create_due()
+        schedule.create_due()
         assert kinds(kind=Kind.REMINDER) == [
             ("reminder", 1, 1440, "ada@example.com"),
             ("reminder", 1, 1440, "bob@example.com"),
@@ -83,11 +83,11 @@ def test_reminder_is_due_exactly_at_its_lead_and_only_once(announced):
 
 
 def test_no_reminder_for_a_cancelled_window(announced):
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     send_all(NOW)
     lifecycle.cancel(announced, now=NOW + timedelta(days=1))
     with time_machine.travel(announced.starts_at - timedelta(hours=2), tick=False):
-        outbox.plan()
+        schedule.create_due()
     assert Delivery.objects.filter(kind=Kind.REMINDER).count() == 0
     assert kinds(kind=Kind.CANCELLED) == [
         ("cancelled", 2, 0, "ada@example.com"),
@@ -96,10 +96,10 @@ def test_no_reminder_for_a_cancelled_window(announced):
 
 
 def test_an_unsent_reminder_is_skipped_when_the_window_is_cancelled(announced):
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     send_all(NOW)
     due = announced.starts_at - timedelta(hours=24)
-    outbox.plan(due)
+    schedule.create_due(due)
     lifecycle.cancel(announced, now=due)
     mail.outbox.clear()
     send_all(due)
@@ -107,33 +107,33 @@ def test_an_unsent_reminder_is_skipped_when_the_window_is_cancelled(announced):
     assert mail.outbox == []
 
 
-@override_settings(NOTIFY_REMINDER_LEADS="24h,1h")
+@override_settings(NOTIFY_REMINDER_LEADS=[timedelta(hours=24), timedelta(hours=1)])
 def test_a_lead_that_passed_before_the_announcement_is_skipped(window, make_subscriber):
     make_subscriber()
     announce_at = window.starts_at - timedelta(hours=3)
     lifecycle.announce(window, now=announce_at)
-    outbox.plan(announce_at)
-    outbox.plan(window.starts_at - timedelta(minutes=30))
+    schedule.create_due(announce_at)
+    schedule.create_due(window.starts_at - timedelta(minutes=30))
     assert kinds(kind=Kind.REMINDER) == [("reminder", 1, 60, "ada@example.com")]
 
 
 def test_cancellation_goes_only_to_people_told_of_the_window(announced, make_subscriber):
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     send_all(NOW)
     make_subscriber("late@example.com")  # confirmed after the announcement went out
     lifecycle.cancel(announced, now=NOW)
     subscriptions.unsubscribe(Delivery.objects.get(subscriber__email="bob@example.com").subscriber)
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     assert kinds(kind=Kind.CANCELLED) == [("cancelled", 2, 0, "ada@example.com")]
 
 
 def test_start_and_end_notices_go_to_those_who_opted_in(announced):
     started_at = announced.starts_at
     lifecycle.start(announced, now=started_at)
-    outbox.plan(started_at)
+    schedule.create_due(started_at)
     lifecycle.complete(announced, now=started_at + timedelta(minutes=40))
-    outbox.plan(started_at + timedelta(minutes=41))
-    outbox.plan(started_at + timedelta(minutes=42))
+    schedule.create_due(started_at + timedelta(minutes=41))
+    schedule.create_due(started_at + timedelta(minutes=42))
     assert kinds(kind__in=[Kind.STARTED, Kind.COMPLETED]) == [
         ("completed", 0, 0, "bob@example.com"),
         ("started", 0, 0, "bob@example.com"),
@@ -141,7 +141,7 @@ def test_start_and_end_notices_go_to_those_who_opted_in(announced):
 
 
 def test_send_chunk_twice_sends_each_row_once(announced):
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     ids = list(Delivery.objects.values_list("id", flat=True))
     first = outbox.send_chunk(ids, now=NOW)
     second = outbox.send_chunk(ids, now=NOW)
@@ -157,7 +157,7 @@ def test_send_chunk_twice_sends_each_row_once(announced):
 
 
 def test_a_row_held_by_a_live_lease_is_not_taken_and_an_expired_one_is(announced, settings):
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     ids = list(Delivery.objects.values_list("id", flat=True))
     claimed = outbox.claim(ids, now=NOW)  # a worker takes them, then dies without recording anything
     assert len(claimed) == 2
@@ -172,7 +172,7 @@ def test_a_row_held_by_a_live_lease_is_not_taken_and_an_expired_one_is(announced
 
 
 def test_unsubscribed_before_sending_is_not_sent(announced):
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     ada = Delivery.objects.get(subscriber__email="ada@example.com")
     subscriptions.unsubscribe(ada.subscriber)
     send_all(NOW)
@@ -203,21 +203,26 @@ class FlakyBackend:
         return len(messages)
 
 
-def test_transient_errors_are_retried_with_backoff_then_marked_failed(announced, settings, monkeypatch):
+def test_transient_errors_are_retried_with_backoff_then_marked_failed(
+    announced, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     settings.EMAIL_BACKEND = "tests.notifications.test_outbox.FlakyBackend"
     settings.DELIVERY_MAX_ATTEMPTS = 3
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     FlakyBackend.error = smtplib.SMTPServerDisconnected("connection lost")
     queued = []
     settings.DELIVERY_RETRY_BASE_SECONDS = 30
-    monkeypatch.setattr(outbox, "enqueue_chunk", lambda ids, countdown=None: queued.append((sorted(ids), countdown)))
+    monkeypatch.setattr(
+        queueing, "publish", lambda name, args, countdown=None, retry=True: queued.append((name, *args, countdown))
+    )
     try:
         ids = list(Delivery.objects.values_list("id", flat=True))
-        outbox.send_chunk(ids, now=NOW)
+        with django_capture_on_commit_callbacks(execute=True):  # the retry is queued once its rows are recorded
+            outbox.send_chunk(ids, now=NOW)
         row = Delivery.objects.get(subscriber__email="ada@example.com")
         assert (row.status, row.attempts, row.next_attempt_at) == (Status.PENDING, 1, NOW + timedelta(seconds=30))
         assert "connection lost" in row.last_error
-        assert queued == [(sorted(ids), 30)]
+        assert queued == [("notifications.tasks.send_chunk", sorted(ids), 30)]
         assert outbox.send_chunk(ids, now=NOW + timedelta(seconds=29)).sent == []  # not due yet
         outbox.send_chunk(ids, now=NOW + timedelta(seconds=30))
         row.refresh_from_db()
@@ -232,7 +237,7 @@ def test_transient_errors_are_retried_with_backoff_then_marked_failed(announced,
 
 @override_settings(EMAIL_BACKEND="tests.notifications.test_outbox.FlakyBackend")
 def test_a_permanent_refusal_is_recorded_and_not_retried(announced):
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     FlakyBackend.error = smtplib.SMTPRecipientsRefused({"ada@example.com": (550, b"no such user")})
     try:
         send_all(NOW)
@@ -248,33 +253,27 @@ def test_sending_a_chunk_takes_a_fixed_number_of_queries(announced, make_subscri
         make_subscriber(
             f"user{n}@example.com", language="de" if n % 2 else "en", timezone="Asia/Tokyo" if n % 3 else ""
         )
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     ids = list(Delivery.objects.values_list("id", flat=True))
     with django_assert_max_num_queries(8):
-        outcome = outbox.send_chunk(ids, now=NOW)
-    assert len(outcome.sent) == 32
+        result = outbox.send_chunk(ids, now=NOW)
+    assert len(result.sent) == 32
 
 
 def test_schedule_due_queues_pending_rows_once_per_lease(announced, settings):
     queued = []
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     assert outbox.dispatch(NOW, enqueue=queued.append) == 2
     assert outbox.dispatch(NOW + timedelta(seconds=5), enqueue=queued.append) == 0
     assert outbox.dispatch(NOW + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS + 1), enqueue=queued.append) == 2
     assert len(queued) == 2
 
 
-def test_reminder_leads_parse_and_reject_bad_values():
-    assert outbox.parse_leads("24h, 1h,30m,1d") == [1440, 60, 30]
-    with pytest.raises(Exception, match="NOTIFY_REMINDER_LEADS"):
-        outbox.parse_leads("24 hours")
-
-
 def test_the_esp_message_id_is_recorded(announced, settings):
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
-    outbox.plan(NOW)
-    outcome = send_all(NOW)
-    assert len(outcome.sent) == 2
+    schedule.create_due(NOW)
+    result = send_all(NOW)
+    assert len(result.sent) == 2
     rows = Delivery.objects.order_by("id")
     assert [(r.status, r.esp_message_id) for r in rows] == [(Status.SENT, "0"), (Status.SENT, "1")]
 
@@ -293,7 +292,8 @@ def test_a_broker_outage_when_a_window_changes_is_logged_and_left_to_the_beat(
     with django_capture_on_commit_callbacks(execute=True):
         results = window_changed.send_robust(sender=Window, window_id=announced.pk, action="announce", sequence=1)
     assert [result for _receiver, result in results if isinstance(result, Exception)] == []
-    assert "could not queue notifications.tasks.schedule_due; the beat will run it" in caplog.text
+    logged = "Error calling notifications.tasks.schedule_due.apply_async in on_commit() (broker unreachable)."
+    assert logged in caplog.text
     queued = []
-    outbox.plan(NOW)
+    schedule.create_due(NOW)
     assert outbox.dispatch(NOW, enqueue=queued.append) == 2  # the next beat tick finds and queues the work

@@ -6,7 +6,7 @@ from django.core import mail
 from notifications.models import Delivery, Subscriber
 
 URL = "/api/v1/subscriptions/"
-ACCEPTED = {"detail": "If the address can receive mail, a message is on its way to it. Follow its link to confirm."}
+ANSWER = {"detail": "If the address can receive mail, a message is on its way to it. Follow its link to confirm."}
 
 
 def post(client, body, **extra):
@@ -27,7 +27,7 @@ def captured(django_capture_on_commit_callbacks, eager):
 def test_new_address_gets_a_confirmation_and_the_fixed_reply(client, regions, captured):
     with captured(execute=True):
         response = post(client, body(email="Ada@BÜCHER.example", timezone="Asia/Tokyo", notify_start_end=True))
-    assert (response.status_code, response.json()) == (202, ACCEPTED)
+    assert (response.status_code, response.json()) == (202, ANSWER)
     subscriber = Subscriber.objects.get()
     assert (subscriber.email, subscriber.state, subscriber.timezone, subscriber.notify_start_end) == (
         "Ada@xn--bcher-kva.example",
@@ -54,7 +54,7 @@ def test_reply_is_the_same_whatever_the_state_only_the_mail_differs(
     make_subscriber("ada@example.com", state=state)
     with captured(execute=True):
         response = post(client, body(email="ada@EXAMPLE.com"))
-    assert (response.status_code, response.json()) == (202, ACCEPTED)
+    assert (response.status_code, response.json()) == (202, ANSWER)
     assert [m.subject for m in mail.outbox] == ([mail_subject] if mail_subject else [])
     subscriber = Subscriber.objects.get()
     assert subscriber.state == {"unsubscribed": "pending"}.get(state, state)

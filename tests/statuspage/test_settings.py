@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -45,6 +47,27 @@ def test_env_url_checks_the_scheme(monkeypatch):
     monkeypatch.setenv("CELERY_BROKER_URL", "http://example")
     with pytest.raises(ImproperlyConfigured, match="CELERY_BROKER_URL must start with one of"):
         env.env_url("CELERY_BROKER_URL", "filesystem://", schemes={"filesystem", "redis"})
+
+
+def test_env_durations_reads_leads_longest_first_once_each(monkeypatch):
+    monkeypatch.setenv("NOTIFY_REMINDER_LEADS", "24h, 1h,30m,1d")
+    assert env.env_durations("NOTIFY_REMINDER_LEADS", "24h") == [
+        timedelta(days=1),
+        timedelta(hours=1),
+        timedelta(minutes=30),
+    ]
+    monkeypatch.setenv("NOTIFY_REMINDER_LEADS", "")
+    assert env.env_durations("NOTIFY_REMINDER_LEADS", "24h") == [timedelta(hours=24)]
+
+
+@pytest.mark.parametrize("raw", ["24 hours", "0h", "24h,", "1w", "-1h"])
+def test_env_durations_names_the_variable_on_a_bad_value(monkeypatch, raw):
+    monkeypatch.setenv("NOTIFY_REMINDER_LEADS", raw)
+    with pytest.raises(ImproperlyConfigured) as error:
+        env.env_durations("NOTIFY_REMINDER_LEADS", "24h")
+    assert str(error.value) == (
+        f"NOTIFY_REMINDER_LEADS must look like 24h or 24h,1h,30m (whole days d, hours h or minutes m); got {raw!r}."
+    )
 
 
 def _start(**environ):
