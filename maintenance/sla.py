@@ -1,6 +1,6 @@
 """The SLA ledger: availability of each region in each of its local calendar months.
 
-Rules (PRODUCT.md, "SLA accounting"):
+Rules (README.md, "SLA accounting"):
 
 - The month is the region's local calendar month; its minutes are real elapsed
   minutes, so a month with a DST change has 60 minutes more or less.
