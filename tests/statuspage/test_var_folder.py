@@ -127,3 +127,15 @@ def test_a_run_writes_only_under_var(tmp_path):
         "celery.pidbox.exchange",
     ]
     assert list((var / "broker" / "queue").iterdir()) == []
+
+
+def test_beat_makes_the_folder_of_its_schedule_whatever_the_broker(tmp_path):
+    from statuspage.celery import Scheduler, app
+
+    schedule = tmp_path / "var" / "celerybeat-schedule"
+    scheduler = Scheduler(app=app, schedule_filename=str(schedule))
+    try:
+        assert schedule.parent.is_dir()
+        assert list(schedule.parent.glob("celerybeat-schedule*"))
+    finally:
+        scheduler.close()
