@@ -15,10 +15,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## run: set up SQLite, plan 12 months of windows, and serve on http://127.0.0.1:8000 with a worker and beat
+## run: set up SQLite, plan PLAN_MONTHS_AHEAD (12) months of windows, and serve on http://127.0.0.1:8000 with a
+## worker and beat; everything they write goes under var/
 run: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py plan_windows --months 12
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py plan_windows
 	DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
 # axe-core for the accessibility test, from the npm lock; without npm that test is skipped and says so.

@@ -1,4 +1,7 @@
+from pathlib import Path
+
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class StatuspageConfig(AppConfig):
@@ -6,6 +9,8 @@ class StatuspageConfig(AppConfig):
     verbose_name = "Status page"
 
     def ready(self):
+        make_sqlite_folders()
+
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from maintenance.models import Incident
@@ -18,3 +23,13 @@ class StatuspageConfig(AppConfig):
             post_delete.connect(caching.bump, sender=model, dispatch_uid=f"statuspage-delete-{model.__name__}")
         m2m_changed.connect(caching.bump, sender=Incident.regions.through, dispatch_uid="statuspage-incident-regions")
         window_changed.connect(caching.bump, dispatch_uid="statuspage-window-changed")
+
+
+def make_sqlite_folders():
+    """SQLite creates its database file on first connection, but not the folder it is in (var/ by default).
+    Make that folder before any connection is opened, so `manage.py migrate` works on a fresh checkout."""
+    for database in settings.DATABASES.values():
+        name = str(database.get("NAME") or "")
+        in_memory = name in {"", ":memory:"} or "mode=memory" in name
+        if database["ENGINE"] == "django.db.backends.sqlite3" and not in_memory:
+            Path(name).parent.mkdir(parents=True, exist_ok=True)

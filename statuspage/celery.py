@@ -1,7 +1,9 @@
 import os
 import sys
+from pathlib import Path
 
 from celery import Celery
+from celery.beat import PersistentScheduler
 from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statuspage.settings")
@@ -21,3 +23,23 @@ def _settings_or_one_line(sender, **kwargs):
     except ImproperlyConfigured as exc:
         sys.stderr.write(f"Configuration error: {exc}\n")
         raise SystemExit(2) from None
+
+
+@app.on_after_configure.connect
+def _make_filesystem_broker_folders(sender, source, **kwargs):
+    """kombu's filesystem transport writes into folders it expects to exist (var/broker/ by default). Make them the
+    first time this process needs the broker: a worker or beat starting, or a web process queueing a task."""
+    if not str(source.broker_url).startswith("filesystem://"):
+        return
+    options = source.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+class Scheduler(PersistentScheduler):
+    """Celery's default beat scheduler, which also makes the folder of its schedule file (var/) when it opens it."""
+
+    def setup_schedule(self):
+        Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
+        super().setup_schedule()

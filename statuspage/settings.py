@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "maintenance",
     "notifications",
     "statuspage",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header (CONTENT_SECURITY_POLICY under Security below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -178,8 +181,9 @@ PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 15, minimum=0, maximum=3600)
 PUBLIC_MAX_AGE = env_int("PUBLIC_MAX_AGE", 15, minimum=0, maximum=3600)
 
 # --- Celery ----------------------------------------------------------------
-# The default broker is kombu's filesystem transport under var/, so a small
-# install runs a real worker and beat with no server to install.
+# The default broker is kombu's filesystem transport under var/broker/, so a small install runs a real worker and
+# beat with no server to install. Its folders are made when the Celery app is configured (statuspage/celery.py),
+# not here: importing the settings writes nothing.
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env_url(
     "CELERY_BROKER_URL", "filesystem://", schemes={"filesystem", "redis", "rediss", "amqp", "amqps"}
@@ -190,13 +194,13 @@ CELERY_BROKER_URL = env_url(
 # (broker_connection_max_retries); this applies to publishing only.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for folder in ("queue", "processed"):
-        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        # Messages are written to and read from one folder; a message read is deleted, not kept.
         data_folder_in=str(BROKER_DIR / "queue"),
         data_folder_out=str(BROKER_DIR / "queue"),
-        processed_folder=str(BROKER_DIR / "processed"),
         store_processed=False,
+        # The exchange tables (kombu's default is control/ in the working directory).
+        control_folder=str(BROKER_DIR / "control"),
     )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -206,13 +210,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "statuspage.celery:Scheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Every periodic task, in one place. Each asks "what should have happened by now?", so a missed run loses nothing.
 CELERY_BEAT_SCHEDULE = {
     "advance-windows": {"task": "maintenance.tasks.advance_windows", "schedule": 30.0},
     "purge-idempotency-keys": {"task": "maintenance.tasks.purge_idempotency_keys", "schedule": crontab(minute=41)},
-    "plan-windows": {
-        "task": "maintenance.tasks.plan_windows",
-        "schedule": crontab(minute=17, hour=3),
+    "plan-windows": {"task": "maintenance.tasks.plan_windows", "schedule": crontab(minute=17, hour=3)},
+    "notifications-schedule-due": {"task": "notifications.tasks.schedule_due", "schedule": 60.0},
+    "notifications-purge-unconfirmed": {
+        "task": "notifications.tasks.purge_unconfirmed",
+        "schedule": crontab(minute=41, hour=4),
     },
 }
 
@@ -249,8 +257,6 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 262144, minimum=1024)
 
-INSTALLED_APPS.append("csp")
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
 # No inline script without a nonce, no inline style, nothing from another origin.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -320,9 +326,3 @@ SUBSCRIBE_RATE_PER_ADDRESS = env_pattern("SUBSCRIBE_RATE_PER_ADDRESS", "5/h", _R
 
 # The rate limits count on the 'default' cache (CACHE_URL): shared by every process when it is Redis.
 RATELIMIT_USE_CACHE = "default"
-
-CELERY_BEAT_SCHEDULE["notifications-schedule-due"] = {"task": "notifications.tasks.schedule_due", "schedule": 60.0}
-CELERY_BEAT_SCHEDULE["notifications-purge-unconfirmed"] = {
-    "task": "notifications.tasks.purge_unconfirmed",
-    "schedule": crontab(minute=41, hour=4),
-}

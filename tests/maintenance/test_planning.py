@@ -207,3 +207,25 @@ def test_a_frozen_month_is_not_planned_again_after_freeze():
     report = planning.plan(NOW, 2)
     assert report.created == []
     assert Window.objects.filter(month="2026-12-01").exclude(status=Window.Status.CANCELLED).count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("months_ahead", [1, 3])
+def test_plan_windows_command_plans_plan_months_ahead_without_months(settings, capsys, months_ahead):
+    settings.PLAN_MONTHS_AHEAD = months_ahead
+    with time_machine.travel(NOW, tick=False):
+        call_command("plan_windows")
+    assert capsys.readouterr().out.strip().endswith(f"{7 * months_ahead} created, 0 skipped, 0 already planned.")
+    assert sorted({str(rule.Month.of(month)) for month in Window.objects.values_list("month", flat=True)}) == [
+        "2026-11",
+        "2026-12",
+        "2027-01",
+    ][:months_ahead]
+
+
+@pytest.mark.django_db
+def test_plan_windows_command_months_overrides_plan_months_ahead(settings, capsys):
+    settings.PLAN_MONTHS_AHEAD = 3
+    with time_machine.travel(NOW, tick=False):
+        call_command("plan_windows", "--months", "2")
+    assert capsys.readouterr().out.strip().endswith("14 created, 0 skipped, 0 already planned.")

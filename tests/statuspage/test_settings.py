@@ -108,3 +108,24 @@ def test_valid_rates_and_leads_start():
         SUBSCRIBE_RATE_PER_IP="100/5m",
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_beat_schedule_runs_every_periodic_task_and_each_is_registered(settings):
+    from statuspage.celery import app
+
+    app.loader.import_default_modules()
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert tasks == {
+        "maintenance.tasks.advance_windows",
+        "maintenance.tasks.plan_windows",
+        "maintenance.tasks.purge_idempotency_keys",
+        "notifications.tasks.schedule_due",
+        "notifications.tasks.purge_unconfirmed",
+    }
+    assert tasks <= set(app.tasks)
+
+
+def test_the_content_security_policy_is_set_right_after_the_security_middleware(settings):
+    assert "csp" in settings.INSTALLED_APPS
+    security = settings.MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+    assert settings.MIDDLEWARE[security + 1] == "csp.middleware.CSPMiddleware"
