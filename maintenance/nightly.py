@@ -171,6 +171,7 @@ def _minutes(delta):
 
 REPORT_HEADER = [
     "region",
+    "region_name",
     "first_month",
     "last_month",
     "windows",
@@ -190,6 +191,7 @@ def report_rows(rows):
     for row in rows:
         yield [
             row.region.slug,
+            row.region.name,
             str(row.months[0]),
             str(row.months[-1]),
             row.windows,

@@ -86,6 +86,11 @@ def countdown_text(count, window):
     return str(COUNTDOWN_TEXT[count.kind]).format(clock=nightly.clock(count.seconds))
 
 
+def span(start, end, zone_format):
+    """``Sat 22:00–23:00 CET``: a window's times in one zone, the weekday of its start first."""
+    return f"{start:%a %H:%M}–{end:%H:%M} {end.strftime(zone_format)}"
+
+
 def progress_text(line):
     return _("%(label)s: %(sent)d of %(total)d sent, %(pending)d pending, %(failed)d failed") % line
 
@@ -147,6 +152,8 @@ class ReleaseNightMixin:
                     "zone": window.region.timezone,
                     "local_start": window.starts_at.astimezone(zone),
                     "local_end": window.ends_at.astimezone(zone),
+                    "local_text": span(window.starts_at.astimezone(zone), window.ends_at.astimezone(zone), "%Z"),
+                    "utc_text": span(window.starts_at.astimezone(UTC), window.ends_at.astimezone(UTC), "UTC"),
                     "status": window.status,
                     "status_label": window.get_status_display(),
                     "overrun": count.kind == nightly.OVERRUN,
