@@ -78,7 +78,7 @@ def countdown_text(count, window):
     if count.kind == nightly.CANCELLED:
         return _("cancelled")
     if count.kind == nightly.DONE:
-        end = count.target.strftime("%H:%M UTC") if count.target else "?"
+        end = count.target.astimezone(UTC).strftime("%H:%M UTC") if count.target else "?"
         if window.actual_end and window.actual_end > window.promised_end:
             overran = nightly.clock((window.actual_end - window.promised_end).total_seconds())
             return _("completed at %(end)s, OVERRAN by %(clock)s") % {"end": end, "clock": overran}
@@ -167,10 +167,13 @@ class ReleaseNightMixin:
         return rows
 
     def _actions(self, window, day):
-        url = reverse("admin:maintenance_window_night_action", args=[window.pk, "start"])[: -len("start/")]
         query = f"?version={version(window)}&date={day.isoformat()}"
         return [
-            {"action": action, "label": str(label), "url": f"{url}{action}/{query}"}
+            {
+                "action": action,
+                "label": str(label),
+                "url": reverse("admin:maintenance_window_night_action", args=[window.pk, action]) + query,
+            }
             for action, (label, _function, states) in ACTIONS.items()
             if window.status in states
         ]

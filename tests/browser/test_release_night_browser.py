@@ -116,3 +116,19 @@ def test_release_manager_starts_and_completes_a_window_and_sees_countdown_and_pr
     assert row.locator("[data-field='actions'] a").count() == 0
     assert problems == []
     context.close()
+
+
+def test_without_javascript_the_page_is_complete_and_refreshes_by_hand(tonight, live_server, browser, monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    context = browser.new_context(locale="en-US", java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, live_server)
+    row = page.locator(f"#night-window-{tonight.pk}")
+    assert re.fullmatch(r"starts in 0:(09|10):\d\d", row.locator("[data-field='countdown']").inner_text())
+    assert not page.locator("[data-night-live]").is_visible()  # no promise of live updates
+    lifecycle.start(Window.objects.get(pk=tonight.pk))
+    with page.expect_navigation():
+        page.get_by_role("link", name="Refresh").click()
+    assert row.locator("[data-field='status']").inner_text() == "In progress"
+    assert re.fullmatch(r"ends in 0:(39|40):\d\d", row.locator("[data-field='countdown']").inner_text())
+    context.close()
