@@ -1,17 +1,52 @@
-"""The window admin, put together where both apps may be imported: maintenance's lifecycle controls with the
-notifications' email preview and fan-out progress. It is registered here once; each app registers only the admins
-of the models it alone shows."""
+"""The window admin, put together where both apps may be imported: maintenance's lifecycle controls and release-night
+page with the notifications' email preview and fan-out progress. It is registered here once; each app registers only
+the admins of the models it alone shows."""
 
 from django.contrib import admin
+from django.db.models import Count
 
 from maintenance.admin import WindowAdmin
+from maintenance.admin.night import ReleaseNightMixin
 from maintenance.models import Window
 from notifications.admin import WindowNotificationsMixin
+from notifications.models import Delivery
 
 
 @admin.register(Window)
-class SiteWindowAdmin(WindowNotificationsMixin, WindowAdmin):
-    """The window admin: lifecycle actions, reschedule and extend forms, audit trail, fan-out and email preview."""
+class SiteWindowAdmin(ReleaseNightMixin, WindowNotificationsMixin, WindowAdmin):
+    """The window admin: lifecycle actions, reschedule and extend forms, audit trail, fan-out and email preview, and
+    the release-night page with the notices' delivery progress."""
 
     fields = [*WindowAdmin.fields, *WindowNotificationsMixin.WINDOW_FIELDS]
     readonly_fields = [*WindowAdmin.readonly_fields, *WindowNotificationsMixin.WINDOW_FIELDS]
+
+    def notice_progress(self, windows):
+        """Per window, per kind of notice (in the order the kinds are sent): how many of its deliveries were sent,
+        are waiting, failed, or were skipped or suppressed. One query for all the windows."""
+        counts = {}
+        rows = (
+            Delivery.objects.filter(window__in=[window.pk for window in windows])
+            .values("window_id", "kind", "status")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for row in rows:
+            kinds = counts.setdefault(row["window_id"], {})
+            kinds.setdefault(row["kind"], dict.fromkeys(Delivery.Status.values, 0))[row["status"]] = row["n"]
+        order = list(Delivery.Kind.values)
+        labels = dict(Delivery.Kind.choices)
+        progress = {}
+        for window_id, kinds in counts.items():
+            progress[window_id] = [
+                {
+                    "kind": kind,
+                    "label": str(labels[kind]),
+                    "sent": by_status[Delivery.Status.SENT],
+                    "pending": by_status[Delivery.Status.PENDING] + by_status[Delivery.Status.SENDING],
+                    "failed": by_status[Delivery.Status.FAILED],
+                    "other": by_status[Delivery.Status.SKIPPED] + by_status[Delivery.Status.SUPPRESSED],
+                    "total": sum(by_status.values()),
+                }
+                for kind, by_status in sorted(kinds.items(), key=lambda item: order.index(item[0]))
+            ]
+        return progress
