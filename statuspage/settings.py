@@ -8,6 +8,7 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from statuspage import env as environment
 from statuspage.env import env_bool, env_database, env_float, env_int, env_list, env_pattern, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -317,3 +318,41 @@ CELERY_BEAT_SCHEDULE["notifications-purge-unconfirmed"] = {
     "task": "notifications.tasks.purge_unconfirmed",
     "schedule": crontab(minute=41, hour=4),
 }
+
+# --- Integrations (docs/integrations.md) -------------------------------------------
+# Monitors open and resolve incidents through /api/v1/automation/alertmanager/ and /api/v1/automation/events/.
+AUTOMATION_REGION_LABEL = env_str("AUTOMATION_REGION_LABEL", "region")
+AUTOMATION_SEVERITY_LABEL = env_str("AUTOMATION_SEVERITY_LABEL", "severity")
+AUTOMATION_FLAP_MINUTES = env_int("AUTOMATION_FLAP_MINUTES", 10, minimum=0, maximum=1440)
+AUTOMATION_MAX_ALERTS = env_int("AUTOMATION_MAX_ALERTS", 1000, minimum=1, maximum=10000)
+AUTOMATION_MAX_BODY_BYTES = env_int("AUTOMATION_MAX_BODY_BYTES", 2_000_000, minimum=1024, maximum=50_000_000)
+AUTOMATION_MAX_AGE_DAYS = env_int("AUTOMATION_MAX_AGE_DAYS", 31, minimum=1, maximum=366)
+# /metrics is closed unless one of these lets a scraper in: a bearer token, or the networks it scrapes from.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = environment.env_networks("METRICS_ALLOWED_NETWORKS")
+MIDDLEWARE.insert(0, "statuspage.metrics.RequestLatencyMiddleware")
+
+# Late acknowledgement (above) means a task a worker dies in is delivered again. Each broker bounds how long a
+# message may stay unacknowledged, and the longest delivery retry countdown (an ETA message the worker holds
+# unacknowledged) must fit in it, or the broker hands the message out twice (Redis) or drops the channel (RabbitMQ).
+_LONGEST_COUNTDOWN = DELIVERY_RETRY_BASE_SECONDS * 2 ** max(DELIVERY_MAX_ATTEMPTS - 2, 0)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis: unacknowledged messages go back to the queue after the visibility timeout.
+    CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60, maximum=7 * 86400)
+    _BOUND, _BOUND_NAME = CELERY_VISIBILITY_TIMEOUT, "CELERY_VISIBILITY_TIMEOUT"
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = CELERY_VISIBILITY_TIMEOUT
+elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://")):
+    # RabbitMQ: the broker closes a channel whose delivery stays unacknowledged past its consumer_timeout
+    # (rabbitmq.conf; 30 minutes by default). Say here what the broker has. Publisher confirms make a publish
+    # return only once RabbitMQ has the message.
+    RABBITMQ_CONSUMER_TIMEOUT = env_int("RABBITMQ_CONSUMER_TIMEOUT", 1800, minimum=60, maximum=7 * 86400)
+    _BOUND, _BOUND_NAME = RABBITMQ_CONSUMER_TIMEOUT, "RABBITMQ_CONSUMER_TIMEOUT"
+    CELERY_BROKER_TRANSPORT_OPTIONS["confirm_publish"] = True
+else:
+    _BOUND = None
+if _BOUND is not None and _LONGEST_COUNTDOWN + DELIVERY_LEASE_SECONDS >= _BOUND:
+    raise ImproperlyConfigured(
+        f"{_BOUND_NAME} ({_BOUND}s) must exceed the longest delivery retry countdown ({_LONGEST_COUNTDOWN}s, from "
+        f"DELIVERY_RETRY_BASE_SECONDS and DELIVERY_MAX_ATTEMPTS) plus DELIVERY_LEASE_SECONDS "
+        f"({DELIVERY_LEASE_SECONDS}s)."
+    )
