@@ -78,8 +78,6 @@ def _authenticate(request):
 
 def _body(request):
     limit = settings.AUTOMATION_MAX_BODY_BYTES
-    if request.content_type != "application/json":
-        raise Refused(415, "Send the body as application/json.")
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -91,6 +89,8 @@ def _body(request):
         raise Refused(413, f"The body is over {limit} bytes; at most {limit} are accepted.")
     if not raw:
         raise Refused(400, "The body is empty; send a JSON object.")
+    if request.content_type != "application/json":
+        raise Refused(415, "Send the body as application/json.")
     try:
         return JSONParser().parse(io.BytesIO(raw), parser_context={"encoding": "utf-8"})
     except ParseError as exc:
