@@ -26,13 +26,15 @@ from django.db.models import Count, Min
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest, multiprocess
+from prometheus_client import CollectorRegistry, Histogram, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from maintenance.models import Incident, Region, Window
 from maintenance.state import RegionState, region_states
 from notifications.models import Delivery
 
+# The classic text format, which every Prometheus since 2.0 reads.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY = Histogram(
     "offpeak_http_request_duration_seconds",
     "Time to answer an HTTP request, per Django view (the URL name).",
@@ -163,8 +165,7 @@ def allowed(request):
             address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
         except ValueError:
             return False
-        if address.ipv4_mapped:
-            address = address.ipv4_mapped
+        address = getattr(address, "ipv4_mapped", None) or address
         return any(address in network for network in settings.METRICS_ALLOWED_NETWORKS)
     return False
 
@@ -192,6 +193,6 @@ def metrics(request):
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(LATENCY)
-    response = HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    response = HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE)
     response["Cache-Control"] = "no-store"
     return response

@@ -1,7 +1,7 @@
 """The automation endpoints: Alertmanager's webhook and generic monitor events, their auth and their bad input."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
