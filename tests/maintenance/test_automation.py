@@ -181,3 +181,15 @@ def test_the_token_user_is_recorded_as_the_actor_but_not_taken_for_a_person():
     event = AuditEvent.objects.get()
     assert (event.actor, event.actor_label) == (user, "automation:alertmanager")
     assert not automation.edited_by_person(Incident.objects.get())
+
+
+def test_automation_token_creates_a_user_with_only_the_automation_permission(capsys):
+    from django.core.management import call_command
+
+    call_command("automation_token", "kuma")
+    key = capsys.readouterr().out.strip()
+    user = User.objects.get(username="kuma")
+    assert user.auth_token.key == key and not user.has_usable_password()
+    assert user.get_all_permissions() == {"maintenance.automate_incidents"}
+    call_command("automation_token", "kuma")
+    assert capsys.readouterr().out.strip() == key

@@ -385,3 +385,12 @@ def test_a_body_over_the_size_limit_is_refused_before_it_is_read(post, settings)
 def test_other_content_types_and_methods_are_refused(post, client, token):
     assert post(AM, None, raw="version=4", content_type="application/x-www-form-urlencoded").status_code == 415
     assert client.get(AM, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 405
+
+
+def test_the_pages_say_an_incident_was_opened_by_automation(post, client):
+    post(AM, notification(alert()))
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/").content.decode()
+        history = client.get("/history/").content.decode()
+    assert '<span class="tag automated">opened automatically by alertmanager</span>' in page
+    assert '<span class="tag automated">opened automatically by alertmanager</span>' in history
