@@ -143,7 +143,7 @@ def _locked_group(signal, slugs):
             )
     except IntegrityError:
         pass  # another request created it a moment ago
-    return AlertGroup.objects.select_for_update().select_related("incident").get(key=key)
+    return AlertGroup.objects.select_for_update(of=("self",)).select_related("incident").get(key=key)
 
 
 def _apply_one(group, signal, regions, actor, now, flap):
