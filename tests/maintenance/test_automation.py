@@ -193,3 +193,26 @@ def test_automation_token_creates_a_user_with_only_the_automation_permission(cap
     assert user.get_all_permissions() == {"maintenance.automate_incidents"}
     call_command("automation_token", "kuma")
     assert capsys.readouterr().out.strip() == key
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_notifications_for_one_group_open_one_incident_and_apply_each_alert_once():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def deliver(n):
+        try:
+            # Every alert twice, as Alertmanager's retries would: the repeat finds the receipt.
+            return automation.apply([signal(fingerprint=f"fp{n % 8}")], now=NOW)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(deliver, range(16)))
+    incident = Incident.objects.get()
+    assert sorted(o.applied[0]["action"] for o in outcomes if o.applied) == ["opened"] + ["updated"] * 7
+    assert sum(len(o.ignored) for o in outcomes) == 8
+    assert incident.updates.count() == 8
+    assert AlertGroup.objects.get().alerts.count() == 8
