@@ -30,3 +30,12 @@ def on_starting(server):
     except ImproperlyConfigured as exc:
         sys.stderr.write(f"Configuration error: {exc}\n")
         os._exit(2)
+
+
+def child_exit(server, worker):
+    """In prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, see statuspage/metrics.py), drop the
+    live figures of a worker that has exited."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

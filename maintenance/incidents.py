@@ -17,9 +17,9 @@ class IncidentError(Exception):
 
 
 def open_incident(
-    title, regions, impact, body, actor=None, status=Incident.Status.INVESTIGATING, started_at=None, now=None
+    title, regions, impact, body, actor=None, status=Incident.Status.INVESTIGATING, started_at=None, now=None, source=""
 ):
-    """Open an incident in ``regions`` with its first update."""
+    """Open an incident in ``regions`` with its first update; ``source`` names the monitor that opened it, if any."""
     now = now or timezone.now()
     started_at = started_at or now
     regions = list(regions)
@@ -30,7 +30,9 @@ def open_incident(
     if status == Incident.Status.RESOLVED:
         raise IncidentError(_("Open the incident first, then resolve it."))
     with transaction.atomic():
-        incident = Incident.objects.create(title=title, impact=impact, status=status, started_at=started_at)
+        incident = Incident.objects.create(
+            title=title, impact=impact, status=status, started_at=started_at, source=source
+        )
         incident.regions.set(regions)
         IncidentUpdate.objects.create(incident=incident, status=status, body=body, created_at=now)
         _audit(
@@ -43,6 +45,7 @@ def open_incident(
                 "impact": [None, impact],
                 "status": [None, status],
                 "started_at": [None, started_at.isoformat()],
+                **({"source": [None, source]} if source else {}),
             },
             now,
         )
@@ -131,6 +134,28 @@ def edit(incident, *, title=None, impact=None, started_at=None, regions=None, ac
                 changes["regions"] = [before, after]
         if changes:
             _audit(incident, actor, "incident_edit", changes, now)
+    return incident
+
+
+def reopen(incident, body, actor=None, now=None):
+    """Reopen a resolved incident (the trouble came back): it is open again from its first start, as if never
+    resolved. Reopening an open incident changes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        incident = _lock(incident)
+        if incident.status != Incident.Status.RESOLVED:
+            return incident
+        changes = {
+            "status": [incident.status, Incident.Status.INVESTIGATING],
+            "resolved_at": [incident.resolved_at.isoformat(), None],
+        }
+        incident.status = Incident.Status.INVESTIGATING
+        incident.resolved_at = None
+        incident.save(update_fields=["status", "resolved_at", "updated_at"])
+        IncidentUpdate.objects.create(
+            incident=incident, status=Incident.Status.INVESTIGATING, body=body, created_at=now
+        )
+        _audit(incident, actor, "incident_reopen", changes, now, reason=body)
     return incident
 
 

@@ -4,6 +4,7 @@ Each helper names the variable in its error, so a bad deployment fails at
 start-up with a sentence the operator can act on.
 """
 
+import ipaddress
 import os
 import re
 from datetime import timedelta
@@ -113,3 +114,14 @@ def env_durations(name, default):
             )
         durations.add(timedelta(**{_DURATION_UNITS[match[2]]: int(match[1])}))
     return sorted(durations, reverse=True)
+
+
+def env_networks(name):
+    """A comma-separated list of networks (``10.0.0.0/8, ::1``) as ``ip_network`` objects; empty by default."""
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must list networks such as 10.0.0.0/8 or ::1; got {item!r}.") from None
+    return networks

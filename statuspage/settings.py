@@ -15,6 +15,7 @@ from statuspage.env import (
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_pattern,
     env_str,
     env_url,
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request latency per view for /metrics (statuspage/metrics.py), measured around everything below.
+    "statuspage.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy header (CONTENT_SECURITY_POLICY under Security below).
     "csp.middleware.CSPMiddleware",
@@ -326,3 +329,40 @@ SUBSCRIBE_RATE_PER_ADDRESS = env_pattern("SUBSCRIBE_RATE_PER_ADDRESS", "5/h", _R
 
 # The rate limits count on the 'default' cache (CACHE_URL): shared by every process when it is Redis.
 RATELIMIT_USE_CACHE = "default"
+
+# --- Integrations (docs/integrations.md) -------------------------------------------
+# Monitors open and resolve incidents through /api/v1/automation/alertmanager/ and /api/v1/automation/events/.
+AUTOMATION_REGION_LABEL = env_str("AUTOMATION_REGION_LABEL", "region")
+AUTOMATION_SEVERITY_LABEL = env_str("AUTOMATION_SEVERITY_LABEL", "severity")
+AUTOMATION_FLAP_MINUTES = env_int("AUTOMATION_FLAP_MINUTES", 10, minimum=0, maximum=1440)
+AUTOMATION_MAX_ALERTS = env_int("AUTOMATION_MAX_ALERTS", 1000, minimum=1, maximum=10000)
+AUTOMATION_MAX_BODY_BYTES = env_int("AUTOMATION_MAX_BODY_BYTES", 2_000_000, minimum=1024, maximum=50_000_000)
+AUTOMATION_MAX_AGE_DAYS = env_int("AUTOMATION_MAX_AGE_DAYS", 31, minimum=1, maximum=366)
+# /metrics is closed unless one of these lets a scraper in: a bearer token, or the networks it scrapes from.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
+
+# Late acknowledgement (above) means a task a worker dies in is delivered again. Each broker bounds how long a
+# message may stay unacknowledged, and the longest delivery retry countdown (an ETA message the worker holds
+# unacknowledged) must fit in it, or the broker hands the message out twice (Redis) or drops the channel (RabbitMQ).
+_LONGEST_COUNTDOWN = DELIVERY_RETRY_BASE_SECONDS * 2 ** max(DELIVERY_MAX_ATTEMPTS - 2, 0)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis: unacknowledged messages go back to the queue after the visibility timeout.
+    CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60, maximum=7 * 86400)
+    _BOUND, _BOUND_NAME = CELERY_VISIBILITY_TIMEOUT, "CELERY_VISIBILITY_TIMEOUT"
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = CELERY_VISIBILITY_TIMEOUT
+elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://")):
+    # RabbitMQ: the broker closes a channel whose delivery stays unacknowledged past its consumer_timeout
+    # (rabbitmq.conf; 30 minutes by default). Say here what the broker has. Publisher confirms make a publish
+    # return only once RabbitMQ has the message.
+    RABBITMQ_CONSUMER_TIMEOUT = env_int("RABBITMQ_CONSUMER_TIMEOUT", 1800, minimum=60, maximum=7 * 86400)
+    _BOUND, _BOUND_NAME = RABBITMQ_CONSUMER_TIMEOUT, "RABBITMQ_CONSUMER_TIMEOUT"
+    CELERY_BROKER_TRANSPORT_OPTIONS["confirm_publish"] = True
+else:
+    _BOUND = None
+if _BOUND is not None and _LONGEST_COUNTDOWN + DELIVERY_LEASE_SECONDS >= _BOUND:
+    raise ImproperlyConfigured(
+        f"{_BOUND_NAME} ({_BOUND}s) must exceed the longest delivery retry countdown ({_LONGEST_COUNTDOWN}s, from "
+        f"DELIVERY_RETRY_BASE_SECONDS and DELIVERY_MAX_ATTEMPTS) plus DELIVERY_LEASE_SECONDS "
+        f"({DELIVERY_LEASE_SECONDS}s)."
+    )

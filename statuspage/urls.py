@@ -4,7 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from statuspage import feeds, sla_views, views
+from statuspage import badges, feeds, metrics, sla_views, views
 from statuspage.health import healthz
 
 urlpatterns = [
@@ -26,6 +26,9 @@ urlpatterns = [
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("sla/", sla_views.sla_page, name="sla"),
     path("sla.csv", sla_views.sla_csv, name="sla-csv"),
+    path("metrics", metrics.metrics, name="metrics"),
+    path("badge.svg", badges.badge, name="badge"),
+    path("badge/<slug:slug>.svg", badges.region_badge, name="region-badge"),
     path("", include("notifications.urls")),
     path("anymail/", include("anymail.urls")),
 ]

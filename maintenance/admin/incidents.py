@@ -32,10 +32,10 @@ class IncidentUpdateInline(admin.StackedInline):
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     form = IncidentForm
-    list_display = ["title", "impact", "status", "started_at", "resolved_at", "region_list"]
-    list_filter = ["status", "impact", "regions"]
+    list_display = ["title", "impact", "status", "started_at", "resolved_at", "region_list", "source"]
+    list_filter = ["status", "impact", "regions", "source"]
     search_fields = ["title"]
-    readonly_fields = ["status", "resolved_at", "trail"]
+    readonly_fields = ["status", "resolved_at", "source", "trail"]
     inlines = [IncidentUpdateInline]
 
     def get_queryset(self, request):
@@ -44,7 +44,7 @@ class IncidentAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["title", "regions", "impact", "started_at", "first_update"]
-        return ["title", "regions", "impact", "started_at", "status", "resolved_at", "trail"]
+        return ["title", "regions", "impact", "started_at", "status", "resolved_at", "source", "trail"]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []

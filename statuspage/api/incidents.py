@@ -45,6 +45,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "status",
             "started_at",
             "resolved_at",
+            "source",
             "updates",
             "created_at",
             "updated_at",

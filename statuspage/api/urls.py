@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from notifications.api import SubscriptionView
-from statuspage.api import views
+from statuspage.api import automation, views
 from statuspage.api.incidents import IncidentViewSet
 from statuspage.api.sla import SlaView
 from statuspage.api.status import RegionStatusView, StatusView
@@ -20,4 +20,6 @@ urlpatterns += [
     path("status/<slug:slug>/", cached_page(RegionStatusView.as_view()), name="api-region-status"),
     path("sla/", SlaView.as_view(), name="api-sla"),
     path("subscriptions/", SubscriptionView.as_view(), name="subscriptions"),
+    path("automation/alertmanager/", automation.alertmanager_webhook, name="automation-alertmanager"),
+    path("automation/events/", automation.monitor_event, name="automation-events"),
 ]

@@ -59,6 +59,7 @@ def test_open_update_and_resolve_over_the_api(regions, pipeline, manager, clock)
         "status": "investigating",
         "started_at": z(NOW - timedelta(minutes=10)),
         "resolved_at": None,
+        "source": "",
         "updates": [{"status": "investigating", "body": "Some logins fail.", "created_at": z(NOW)}],
         "created_at": z(NOW),
         "updated_at": z(NOW),
