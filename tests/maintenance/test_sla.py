@@ -89,6 +89,8 @@ def test_row_reports_whole_minutes_as_int_and_seconds_as_two_decimals():
         "month": "2026-11",
         "minutes_in_month": 43_200,
         "downtime_minutes": 20,
+        "maintenance_minutes": 0,
+        "excluded_minutes": {},
         "availability_percent": Decimal("99.9537"),
         "met": True,
     }
