@@ -4,8 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from maintenance import lifecycle
-from maintenance.models import Incident
+from maintenance import exclusions, lifecycle
+from maintenance.models import Incident, SlaExclusion
 from maintenance.validators import validate_one_line_title
 
 
@@ -58,4 +58,37 @@ class IncidentForm(forms.ModelForm):
             self.add_error("started_at", _("An incident cannot start in the future."))
         elif started_at and self.instance.resolved_at and started_at > self.instance.resolved_at:
             self.add_error("started_at", _("An incident cannot start after it was resolved."))
+        return data
+
+
+class SlaExclusionForm(forms.ModelForm):
+    """One exclusion in the incident's inline; the span and reason are checked by ``exclusions.check``."""
+
+    class Meta:
+        model = SlaExclusion
+        fields = ["category", "starts_at", "ends_at", "reason", "publish_reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"].required = False
+        self.fields["starts_at"].help_text = _("Leave empty: from the incident's start.")
+
+    def clean(self):
+        data = super().clean()
+        incident = getattr(self.instance, "incident", None)
+        if self.instance.pk is None and incident is not None and not self.errors:
+            try:
+                reason, starts_at, _ends_at = exclusions.check(
+                    incident,
+                    data.get("category"),
+                    data.get("reason"),
+                    data.get("starts_at"),
+                    data.get("ends_at"),
+                    timezone.now(),
+                )
+            except exclusions.ExclusionError as exc:
+                self.add_error(exc.field, str(exc))
+            else:
+                data["reason"], data["starts_at"] = reason, starts_at
+                self.instance.starts_at = starts_at
         return data
