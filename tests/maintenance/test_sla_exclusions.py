@@ -307,3 +307,20 @@ def test_the_api_and_csv_show_excluded_minutes_by_category(client, frankfurt, of
     row = next(row for row in rows if row["region"] == "eu-frankfurt")
     assert (row["downtime_minutes"], row["excluded_minutes"]["ddos"], row["availability_percent"]) == (0, 45, 100.0)
     assert "eu-frankfurt,2026-11,43200,0,0,0,0,0,0,0,0,0,0,45,100.0000,yes" in body
+
+
+def test_the_readme_worked_example(frankfurt, officer):
+    """README, "SLA accounting": eu-frankfurt, November 2026."""
+    ran_window(frankfurt, utc(11, 28, 21), 60)  # Saturday 22:00 CET, as announced: weekend maintenance
+    ran_window(frankfurt, utc(11, 25, 21), 60)  # moved to Wednesday 22:00 CET: counts
+    outage(frankfurt, utc(11, 3, 10), utc(11, 3, 10, 30), "Database failover")
+    attack = outage(frankfurt, utc(11, 3, 10, 15), utc(11, 3, 11), "Flood of requests")
+    exclusions.exclude(attack, "ddos", "Botnet, ticket SEC-12", actor=officer, now=LATER)
+    row = ledger_row(frankfurt)
+    assert (row.minutes_in_month, row.downtime_minutes, row.maintenance_minutes, row.excluded_minutes["ddos"]) == (
+        43_200,
+        90,
+        60,
+        30,
+    )
+    assert (row.availability_percent, row.met) == (sla.Decimal("99.7917"), False)
