@@ -324,3 +324,54 @@ def test_the_readme_worked_example(frankfurt, officer):
         30,
     )
     assert (row.availability_percent, row.met) == (sla.Decimal("99.7917"), False)
+
+
+# --- the reschedule form warns before a window leaves the weekend ---
+
+
+def test_a_reschedule_to_a_weekday_needs_confirming_and_then_counts(client, regions, manager):
+    from tests.maintenance.transitions import NOW, frankfurt_november
+
+    window = frankfurt_november()
+    lifecycle.announce(window, now=NOW)
+    url = f"/admin/maintenance/window/{window.pk}/reschedule/"
+    wednesday = {"starts_at": "2026-12-02 21:00", "ends_at": "2026-12-02 22:00", "reason": "Conflict"}
+    client.force_login(manager)
+    with time_machine.travel(NOW, tick=False):
+        refused = client.post(url, wednesday)
+        assert refused.status_code == 400
+        assert (
+            "60 minutes of this window fall on a weekday in EU (Frankfurt)&#x27;s local time (it would start "
+            "Wed 2026-12-02 22:00 CET): they will count as downtime against the SLA."
+        ) in refused.content.decode()
+        assert Window.objects.get(pk=window.pk).sequence == 1  # nothing changed
+        # Saturday to Sunday needs no confirmation; the confirmed weekday move goes through the lifecycle.
+        confirmed = client.post(url, {**wednesday, "count_weekday": "on"})
+    assert confirmed.status_code == 302
+    window.refresh_from_db()
+    assert (window.starts_at, window.sequence) == (utc(12, 2, 21), 2)
+
+
+def test_a_reschedule_within_the_weekend_needs_no_confirmation(client, regions, manager):
+    from tests.maintenance.transitions import NOW, frankfurt_november
+
+    window = frankfurt_november()
+    client.force_login(manager)
+    with time_machine.travel(NOW, tick=False):
+        response = client.post(
+            f"/admin/maintenance/window/{window.pk}/reschedule/",
+            {"starts_at": "2026-11-29 21:00", "ends_at": "2026-11-29 22:00"},
+        )
+    assert response.status_code == 302
+    assert Window.objects.get(pk=window.pk).starts_at == utc(11, 29, 21)
+
+
+def test_a_bad_sla_excluded_maintenance_stops_start_up_naming_it():
+    from tests import shell
+
+    result = shell.run("manage.py", "check", DEBUG="1", SLA_EXCLUDED_MAINTENANCE="sometimes")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "Configuration error: SLA_EXCLUDED_MAINTENANCE must look like weekend or any; got 'sometimes'."
+    )
+    assert shell.run("manage.py", "check", DEBUG="1", SLA_EXCLUDED_MAINTENANCE="any").returncode == 0
