@@ -78,7 +78,10 @@ def revoke(exclusion, actor=None, reason="", now=None):
     now = now or timezone.now()
     _require_permission(actor)
     with transaction.atomic():
-        exclusion = SlaExclusion.objects.select_for_update().select_related("incident").get(pk=exclusion.pk)
+        try:
+            exclusion = SlaExclusion.objects.select_for_update().select_related("incident").get(pk=exclusion.pk)
+        except SlaExclusion.DoesNotExist:
+            raise ExclusionError(_("This exclusion was already revoked.")) from None
         changes = _describe(exclusion, added=False)
         incident = exclusion.incident
         exclusion.delete()

@@ -129,14 +129,17 @@ class IncidentAdmin(admin.ModelAdmin):
             except incidents.IncidentError as exc:
                 self.message_user(request, str(exc), messages.WARNING)
 
-
     def _save_exclusions(self, request, form, formset):
         # What the admin's own change message reads; the service did the writing.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for removed in formset.deleted_forms:
             if removed.instance.pk is not None:
-                formset.deleted_objects.append(removed.instance)
-                exclusions.revoke(removed.instance, actor=request.user)
+                try:
+                    exclusions.revoke(removed.instance, actor=request.user)
+                except exclusions.ExclusionError as exc:  # someone else revoked it a moment ago
+                    self.message_user(request, str(exc), messages.WARNING)
+                else:
+                    formset.deleted_objects.append(removed.instance)
         for added in formset.extra_forms:
             if not added.has_changed() or added in formset.deleted_forms:
                 continue

@@ -375,3 +375,32 @@ def test_a_bad_sla_excluded_maintenance_stops_start_up_naming_it():
         "Configuration error: SLA_EXCLUDED_MAINTENANCE must look like weekend or any; got 'sometimes'."
     )
     assert shell.run("manage.py", "check", DEBUG="1", SLA_EXCLUDED_MAINTENANCE="any").returncode == 0
+
+
+def test_revoking_twice_says_so_and_writes_one_audit_event(frankfurt, officer):
+    incident = outage(frankfurt, utc(11, 3, 10), utc(11, 3, 11))
+    exclusion = exclusions.exclude(incident, "flood", "Flooded basement", actor=officer, now=LATER)
+    exclusions.revoke(exclusion, actor=officer, now=LATER)
+    with pytest.raises(exclusions.ExclusionError, match="already revoked"):
+        exclusions.revoke(exclusion, actor=officer, now=LATER)
+    assert AuditEvent.objects.filter(action="sla_exclusion_revoke").count() == 1
+
+
+def test_an_authorised_user_revokes_an_exclusion_in_the_admin(client, frankfurt, officer):
+    incident = outage(frankfurt, utc(11, 3, 10), utc(11, 3, 11))
+    exclusion = exclusions.exclude(incident, "riots", "Riots near the site", actor=officer, now=LATER)
+    data = _change_form(incident, None)
+    data.update(
+        {
+            "exclusions-INITIAL_FORMS": "1",
+            "exclusions-0-id": exclusion.pk,
+            "exclusions-0-incident": incident.pk,
+            "exclusions-0-DELETE": "on",
+        }
+    )
+    client.force_login(officer)
+    with time_machine.travel(LATER, tick=False):
+        response = client.post(f"/admin/maintenance/incident/{incident.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert SlaExclusion.objects.count() == 0
+    assert AuditEvent.objects.get(action="sla_exclusion_revoke").actor == officer
