@@ -213,8 +213,24 @@ class WindowAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Keep the announced local time (time-zone rules changed)"), permissions=["manage"])
     def follow_zone_rules(self, request, queryset):
-        """Reschedule each selected window whose local time new zone data moved; announced ones tell subscribers."""
-        self._run_action(request, queryset, zonerules.realign)
+        """Reschedule each selected window whose local time new zone data moved; announced ones tell subscribers.
+
+        Customers cannot be un-told, so it first shows what it will do and asks.
+        """
+        if request.POST.get("confirm") == "yes":
+            return self._run_action(request, queryset, zonerules.realign)
+        windows = list(queryset.select_related("region").order_by("starts_at", "id"))
+        shifts = [(window, zonerules.shift_of(window) if window.local_zone else None) for window in windows]
+        shifts = [(window, zonerules.describe(shift) if shift else "") for window, shift in shifts]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Keep the announced local time?"),
+            "shifts": shifts,
+            "action": "follow_zone_rules",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/maintenance/window/zone_rules_confirm.html", context)
 
     # --- reschedule and extend forms ---
 

@@ -166,9 +166,15 @@ def test_the_admin_warns_and_one_action_reschedules_through_the_lifecycle(client
     page = client.get("/admin/maintenance/window/")
     warnings = [str(m) for m in page.context["messages"]]
     assert any(w.startswith(f"Time-zone rules changed: shift window {june.pk} (scheduled)") for w in warnings)
-    response = client.post(
-        "/admin/maintenance/window/", {"action": "follow_zone_rules", "_selected_action": [june.pk]}, follow=True
-    )
+    chosen = {"action": "follow_zone_rules", "_selected_action": [june.pk]}
+    question = client.post("/admin/maintenance/window/", chosen)
+    assert question.status_code == 200
+    assert (
+        f"shift window {june.pk} (scheduled): announced for Sat 2027-06-26 22:00 CET, now falls at "
+        "Sat 2027-06-26 21:00 CET; rescheduling keeps 22:00 local = 2027-06-26 21:00 UTC"
+    ) in question.content.decode()
+    assert Window.objects.get(pk=june.pk).sequence == 1  # asking changed nothing
+    response = client.post("/admin/maintenance/window/", {**chosen, "confirm": "yes"}, follow=True)
     assert response.status_code == 200
     june.refresh_from_db()
     assert (june.starts_at, june.ends_at, june.status, june.sequence) == (
@@ -182,8 +188,9 @@ def test_the_admin_warns_and_one_action_reschedules_through_the_lifecycle(client
     assert (june.local_date, june.local_time) == (date(2027, 6, 26), time(22))
     # Nothing left to warn about, and pressing it twice changes nothing.
     assert zonerules.find(NOW) == []
-    client.post("/admin/maintenance/window/", {"action": "follow_zone_rules", "_selected_action": [june.pk]})
+    again = client.post("/admin/maintenance/window/", {**chosen, "confirm": "yes"}, follow=True)
     assert Window.objects.get(pk=june.pk).sequence == 2
+    assert any("already matches the installed time-zone rules" in str(m) for m in again.context["messages"])
 
 
 def test_the_status_page_shows_the_local_time_from_the_installed_data(client, region, zone_data):
