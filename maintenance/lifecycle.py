@@ -39,6 +39,7 @@ DONE = {
     "cancel": gettext_lazy("Cancelled."),
     "reschedule": gettext_lazy("Rescheduled."),
     "extend": gettext_lazy("Extended."),
+    "zone_rules": gettext_lazy("Moved to keep its local time under the new time-zone rules."),
 }
 REFUSED = {
     "announce": gettext_lazy("The window is %(state)s, so it cannot be announced."),
@@ -47,7 +48,10 @@ REFUSED = {
     "cancel": gettext_lazy("The window is %(state)s, so it cannot be cancelled."),
     "reschedule": gettext_lazy("The window is %(state)s, so it cannot be rescheduled."),
     "extend": gettext_lazy("The window is %(state)s, so it cannot be extended."),
+    "zone_rules": gettext_lazy("The window is %(state)s, so only a person may move it."),
 }
+ZONE_RULES_CHANGED = "time-zone rules changed"
+DERIVED = {"local_date", "local_time", "local_zone"}  # follow starts_at; the audit records starts_at itself
 
 
 class TransitionError(Exception):
@@ -157,6 +161,28 @@ def reschedule(window, starts_at, ends_at, actor=None, reason="", now=None):
             ends_at=ends_at,
             edited_by_hand=True,
             **_promise(window, ends_at),
+            **Window.local_start_fields(window.region.timezone, starts_at),
+        )
+
+
+def follow_zone_rules(window, starts_at, ends_at, actor=SCHEDULE, now=None):
+    """Move a planned window that no one edited to new UTC times that keep its local wall-clock time.
+
+    New time-zone data (a government changed its DST rules) can map the local time a window was planned for to
+    another UTC instant. Announced or hand-edited windows are never moved here: a person reschedules them.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        window = _lock(window)
+        _require(window, {Window.Status.PLANNED}, "zone_rules")
+        if window.edited_by_hand:
+            raise TransitionError(_("The window was edited by hand, so only a person may move it."))
+        if window.starts_at == starts_at and window.ends_at == ends_at:
+            return _unchanged(window, _("The window already has these times."))
+        if starts_at <= now:
+            raise TransitionError(_("The new start must lie in the future."))
+        return _apply(
+            window, actor, "zone_rules", ZONE_RULES_CHANGED, now, bump=True, starts_at=starts_at, ends_at=ends_at
         )
 
 
@@ -235,7 +261,8 @@ def _apply(window, actor, action, reason, now, bump=False, **changes):
     for field, new in changes.items():
         old = getattr(window, field)
         if old != new:
-            diff[field] = [_jsonable(old), _jsonable(new)]
+            if field not in DERIVED:
+                diff[field] = [_jsonable(old), _jsonable(new)]
             setattr(window, field, new)
     if bump:
         diff["sequence"] = [window.sequence, window.sequence + 1]

@@ -136,6 +136,11 @@ class Window(models.Model):
         default=False,
         help_text=_("Set once a person changes its times; the rule leaves it alone."),
     )
+    # The local wall-clock start the window was planned or rescheduled for, in the zone it was meant in. When new
+    # time-zone rules map that wall time to another UTC instant, maintenance.zonerules notices.
+    local_date = models.DateField(_("local start date"), null=True, blank=True)
+    local_time = models.TimeField(_("local start time"), null=True, blank=True)
+    local_zone = models.CharField(_("local time zone"), max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -158,6 +163,21 @@ class Window(models.Model):
 
     def __str__(self):
         return f"{self.region} {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+    def save(self, *args, **kwargs):
+        # A new window remembers the local wall time it starts at, under the zone data installed now.
+        if not self.local_zone and self.starts_at is not None and self.region_id is not None:
+            for field, value in self.local_start_fields(self.region.timezone, self.starts_at).items():
+                setattr(self, field, value)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = [*kwargs["update_fields"], "local_date", "local_time", "local_zone"]
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def local_start_fields(zone_name, starts_at):
+        """``local_date``, ``local_time`` and ``local_zone`` for a window starting at ``starts_at``."""
+        local = starts_at.astimezone(rule.zone(zone_name))
+        return {"local_date": local.date(), "local_time": local.time().replace(tzinfo=None), "local_zone": zone_name}
 
     @property
     def duration(self):
@@ -227,6 +247,50 @@ class Incident(models.Model):
     @property
     def opened_by_automation(self):
         return bool(self.source)
+
+
+class SlaExclusion(models.Model):
+    """Incident time that does not count against the SLA, for one of the causes the SLA names.
+
+    Written and revoked only through ``maintenance.exclusions``; the reason is internal unless ``publish_reason``.
+    """
+
+    class Category(models.TextChoices):
+        # The seed's words, in its order.
+        FORCE_MAJEURE = "force_majeure", _("Force majeure")
+        GOVERNMENT = "government", _("Act of government")
+        FLOOD = "flood", _("Flood")
+        FIRE = "fire", _("Fire")
+        EARTHQUAKE = "earthquake", _("Earthquake")
+        RIOTS = "riots", _("Riots")
+        TERROR = "terror", _("Act of terror")
+        ISP = "isp", _("Failure or delay of internet service providers")
+        DDOS = "ddos", _("Denial-of-service attack")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="exclusions")
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    starts_at = models.DateTimeField(_("excluded from"), help_text=_("Within the incident's span."))
+    ends_at = models.DateTimeField(
+        _("excluded until"), null=True, blank=True, help_text=_("Leave empty: until the incident ends.")
+    )
+    reason = models.CharField(_("reason"), max_length=500, help_text=_("Internal unless published; one line."))
+    publish_reason = models.BooleanField(_("publish the reason"), default=False)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = _("SLA exclusion")
+        verbose_name_plural = _("SLA exclusions")
+        permissions = [("exclude_incident_time", _("Can exclude incident time from the SLA"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=models.F("starts_at")),
+                name="sla_exclusion_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.incident} – {self.get_category_display()}"
 
 
 class IncidentUpdate(models.Model):

@@ -87,6 +87,13 @@ def zone(name):
 _ZONE_NAMES = None
 
 
+def forget_zone_data():
+    """Read time-zone data afresh: after a ``tzdata`` upgrade, the next lookups see the new rules."""
+    global _ZONE_NAMES
+    _ZONE_NAMES = None
+    ZoneInfo.clear_cache()
+
+
 def _zone_names():
     global _ZONE_NAMES
     if _ZONE_NAMES is None:

@@ -6,13 +6,23 @@ Rules (docs/release-managers.md, "SLA rules"):
   minutes, so a month with a DST change has 60 minutes more or less.
 - Incident time in the region counts, as a union: overlapping incidents count once.
   An open incident runs until now.
-- Incident time inside an *announced* window (announced and not cancelled),
-  between its announced start and end, is excluded.
+- Announced maintenance is excluded only where it was *scheduled at the weekend*, as
+  the SLA words it: the part of an announced window (announced and not cancelled,
+  between its announced start and end) that falls on a Saturday or Sunday in the
+  region's local time. A window crossing local midnight into Monday is excluded up
+  to midnight; a window moved to a weekday counts. ``SLA_EXCLUDED_MAINTENANCE=any``
+  excludes every announced window instead.
 - A window that ran (in progress or completed) counts by itself: all of its
-  actual time when it was never announced, and the part of its actual time
-  outside the announced interval when it was announced (an overrun past the
-  end, or an early start).
+  actual time when it was never announced, and otherwise all of its actual time
+  outside the excluded maintenance (an overrun past the end, an early start, a
+  weekday window).
+- Incident time that an authorised person excluded (``SlaExclusion``, one of the
+  SLA's categories) does not count either.
 - Downtime is the union of all of that, clipped to the month.
+
+The ledger shows where the other minutes went, each minute once: excluded
+maintenance first, then downtime, then the exclusion categories in the SLA's
+order, each only for minutes not already accounted for.
 
 Figures: ``minutes_in_month`` is an integer. ``downtime_minutes`` is exact: an
 integer when the downtime is a whole number of minutes (it always is when every
@@ -24,59 +34,23 @@ The interval arithmetic is pure (no database, no clock); ``ledger`` is the thin
 part that reads the database.
 """
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from dateutil.rrule import DAILY, SA, SU, rrule
+
+from maintenance.intervals import clip, subtract, total, union
 from maintenance.rule import Month
 
 MINUTE = timedelta(minutes=1)
+WEEKEND = "weekend"
+ANY = "any"
+EXCLUDED_MAINTENANCE = (WEEKEND, ANY)
 
 
-# --- pure interval arithmetic ---------------------------------------------------
-# An interval is a (start, end) pair of aware datetimes, half-open: [start, end).
-
-
-def union(intervals):
-    """The sorted, merged union of ``intervals``; empty ones are dropped."""
-    merged = []
-    for start, end in sorted(i for i in intervals if i[0] < i[1]):
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def subtract(intervals, holes):
-    """``intervals`` minus ``holes``, as a sorted, merged list."""
-    result = []
-    holes = union(holes)
-    for start, end in union(intervals):
-        cursor = start
-        for hole_start, hole_end in holes:
-            if hole_end <= cursor or hole_start >= end:
-                continue
-            if hole_start > cursor:
-                result.append((cursor, hole_start))
-            cursor = max(cursor, hole_end)
-            if cursor >= end:
-                break
-        if cursor < end:
-            result.append((cursor, end))
-    return result
-
-
-def clip(intervals, lo, hi):
-    """The parts of ``intervals`` inside [lo, hi)."""
-    return union((max(start, lo), min(end, hi)) for start, end in intervals)
-
-
-def total(intervals):
-    """The summed length of a union of ``intervals``."""
-    return sum((end - start for start, end in union(intervals)), timedelta())
+# --- the month's arithmetic (pure) ----------------------------------------------
 
 
 def month_bounds(month, tz):
@@ -92,6 +66,28 @@ def minutes_in_month(month, tz):
     return (end - start) // MINUTE
 
 
+def weekend_parts(interval, tz):
+    """The parts of ``interval`` that fall on a Saturday or Sunday on the wall clock of ``tz``."""
+    start, end = interval
+    if start >= end:
+        return []
+    first = start.astimezone(tz).date()
+    last = end.astimezone(tz).date()
+    parts = []
+    for day in rrule(DAILY, byweekday=(SA, SU), dtstart=first, until=last):
+        day_start = datetime.combine(day.date(), time(), tzinfo=tz).astimezone(UTC)
+        day_end = datetime.combine(day.date() + timedelta(days=1), time(), tzinfo=tz).astimezone(UTC)
+        parts.append((max(start, day_start), min(end, day_end)))
+    return union(parts)
+
+
+def excluded_maintenance(announced, tz, mode=WEEKEND):
+    """The announced intervals the SLA sets aside: their weekend parts, or all of them when ``mode`` is ``any``."""
+    if mode == ANY:
+        return union(announced)
+    return union(part for interval in announced for part in weekend_parts(interval, tz))
+
+
 @dataclass(frozen=True)
 class RanWindow:
     """A window that ran: its actual interval, and its announced one when it was announced."""
@@ -100,21 +96,75 @@ class RanWindow:
     announced: tuple | None
 
 
-def downtime(incidents, ran_windows, announced, lo, hi):
+def downtime(incidents, ran_windows, excused, lo, hi):
     """The downtime intervals inside [lo, hi).
 
-    ``incidents``: the region's incident intervals (open ones already end at now);
-    ``ran_windows``: RanWindow items; ``announced``: the announced windows'
-    [starts_at, ends_at] intervals, which excuse incident time.
+    ``incidents``: the region's counted incident intervals (open ones already end at
+    now, excluded spans already cut out); ``ran_windows``: RanWindow items;
+    ``excused``: the maintenance the SLA sets aside (``excluded_maintenance``).
     """
-    incident_time = subtract(incidents, announced)
+    incident_time = subtract(incidents, excused)
     window_time = []
     for window in ran_windows:
         if window.announced is None:
             window_time.append(window.actual)
         else:
-            window_time.extend(subtract([window.actual], [window.announced]))
+            window_time.extend(subtract([window.actual], excused))
     return clip(incident_time + window_time, lo, hi)
+
+
+@dataclass(frozen=True)
+class Account:
+    """Where a month's affected minutes went, each minute in one place only."""
+
+    downtime: list
+    maintenance: list
+    excluded: dict = field(default_factory=dict)  # category: intervals, in the SLA's order
+
+
+def account(incidents, excluded_spans, ran_windows, excused, lo, hi, categories=()):
+    """Downtime, excluded maintenance and excluded incident time inside [lo, hi).
+
+    ``excluded_spans`` is {category: intervals}, the incident time a person excluded,
+    already clipped to each incident; ``categories`` gives their order. A minute that
+    is down for a counted reason stays downtime, so an excluded incident overlapping a
+    counted one adds only the minutes the counted one did not cover.
+    """
+    down = downtime(incidents, ran_windows, excused, lo, hi)
+    maintenance = clip(excused, lo, hi)
+    taken = down + maintenance
+    excluded = {}
+    for category in [*categories, *(c for c in excluded_spans if c not in categories)]:
+        spans = clip(subtract(excluded_spans.get(category, []), taken), lo, hi)
+        if spans:
+            excluded[category] = spans
+            taken = taken + spans
+    return Account(down, maintenance, excluded)
+
+
+def incident_parts(interval, spans):
+    """An incident's ``interval`` split into (counted, excluded) by its exclusion ``spans``."""
+    excluded = clip(spans, *interval)
+    return subtract([interval], excluded), excluded
+
+
+def minutes(duration):
+    """A duration as minutes: an int when whole, else a Decimal with 2 places."""
+    value = Fraction(duration / timedelta(microseconds=1)) / 60_000_000
+    if value.denominator == 1:
+        return int(value)
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Note:
+    """One excluded span as the public may see it: ``reason`` is empty unless it was chosen to be published."""
+
+    category: str
+    incident_title: str
+    reason: str
+    starts_at: datetime
+    ends_at: datetime
 
 
 @dataclass(frozen=True)
@@ -125,16 +175,23 @@ class Row:
     downtime: timedelta
     availability: Fraction
     met: bool
+    maintenance: timedelta = timedelta()
+    excluded: tuple = ()  # (category, duration) for every category, in the SLA's order
+    notes: tuple = ()  # Note items: the exclusions that touch the month
 
     @property
     def downtime_minutes(self):
         """An int when whole, else a Decimal with 2 places."""
-        minutes = Fraction(self.downtime / timedelta(microseconds=1)) / 60_000_000
-        if minutes.denominator == 1:
-            return int(minutes)
-        return (Decimal(minutes.numerator) / Decimal(minutes.denominator)).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
+        return minutes(self.downtime)
+
+    @property
+    def maintenance_minutes(self):
+        return minutes(self.maintenance)
+
+    @property
+    def excluded_minutes(self):
+        """{category: minutes}, every category, in the SLA's order."""
+        return {category: minutes(duration) for category, duration in self.excluded}
 
     @property
     def availability_percent(self):
@@ -147,33 +204,48 @@ class Row:
             "month": str(self.month),
             "minutes_in_month": self.minutes_in_month,
             "downtime_minutes": self.downtime_minutes,
+            "maintenance_minutes": self.maintenance_minutes,
+            "excluded_minutes": self.excluded_minutes,
             "availability_percent": self.availability_percent,
             "met": self.met,
         }
 
 
-def row(region, month, tz, intervals, target):
-    """One ledger row from the month's downtime intervals (pure)."""
-    minutes = minutes_in_month(month, tz)
+def row(region, month, tz, intervals, target, maintenance=(), excluded=()):
+    """One ledger row from the month's downtime intervals (pure).
+
+    ``maintenance``: the excluded maintenance intervals; ``excluded``: (category, intervals) pairs.
+    """
+    in_month = minutes_in_month(month, tz)
     lost = total(intervals)
-    availability = 100 * (1 - Fraction(lost / timedelta(microseconds=1)) / (minutes * 60_000_000))
-    return Row(region, month, minutes, lost, availability, availability >= Fraction(str(target)))
+    availability = 100 * (1 - Fraction(lost / timedelta(microseconds=1)) / (in_month * 60_000_000))
+    return Row(
+        region,
+        month,
+        in_month,
+        lost,
+        availability,
+        availability >= Fraction(str(target)),
+        total(maintenance),
+        tuple((category, total(spans)) for category, spans in excluded),
+    )
 
 
 # --- the database part ---------------------------------------------------------
 
 
-def ledger(months, now, regions=None, target=None):
+def ledger(months, now, regions=None, target=None, mode=None):
     """Rows for each region (active ones by default) and each of ``months``, region-major.
 
-    Three queries whatever the number of months, regions, incidents and windows.
+    Three queries whatever the number of months, regions, incidents, exclusions and windows.
     """
     from django.conf import settings
     from django.db.models import Q
 
-    from maintenance.models import Incident, Region, Window
+    from maintenance.models import Incident, Region, SlaExclusion, Window
 
     target = settings.SLA_TARGET if target is None else target
+    mode = settings.SLA_EXCLUDED_MAINTENANCE if mode is None else mode
     months = sorted(set(months), key=lambda m: (m.year, m.month))
     regions = list(regions if regions is not None else Region.objects.filter(active=True))
     if not months or not regions:
@@ -182,15 +254,51 @@ def ledger(months, now, regions=None, target=None):
     lo = min(start for start, _ in bounds.values())
     hi = max(end for _, end in bounds.values())
     region_ids = [r.pk for r in regions]
+    categories = list(SlaExclusion.Category.values)
 
-    incidents = {r.pk: [] for r in regions}
+    # One row per (region, incident, exclusion), the exclusion columns empty when it has none.
     links = Incident.regions.through.objects.filter(region_id__in=region_ids, incident__started_at__lt=hi).filter(
         Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=lo)
     )
-    for region_id, started_at, resolved_at in links.values_list(
-        "region_id", "incident__started_at", "incident__resolved_at"
+    spans = {}
+    for (
+        region_id,
+        incident_id,
+        title,
+        started_at,
+        resolved_at,
+        category,
+        ex_start,
+        ex_end,
+        reason,
+        public,
+    ) in links.values_list(
+        "region_id",
+        "incident_id",
+        "incident__title",
+        "incident__started_at",
+        "incident__resolved_at",
+        "incident__exclusions__category",
+        "incident__exclusions__starts_at",
+        "incident__exclusions__ends_at",
+        "incident__exclusions__reason",
+        "incident__exclusions__publish_reason",
     ):
-        incidents[region_id].append((started_at, min(resolved_at or now, now)))
+        end = min(resolved_at or now, now)
+        entry = spans.setdefault((region_id, incident_id), {"interval": (started_at, end), "excluded": []})
+        if category is not None:
+            entry["excluded"].append((category, (ex_start, min(ex_end or end, end)), title, reason if public else ""))
+
+    incidents = {r.pk: [] for r in regions}
+    excluded = {r.pk: {} for r in regions}
+    notes = {r.pk: [] for r in regions}
+    for (region_id, _incident_id), entry in spans.items():
+        counted, _ = incident_parts(entry["interval"], [span for _, span, _, _ in entry["excluded"]])
+        incidents[region_id].extend(counted)
+        for category, span, title, reason in entry["excluded"]:
+            part = clip([span], *entry["interval"])
+            excluded[region_id].setdefault(category, []).extend(part)
+            notes[region_id].extend(Note(category, title, reason, start, end) for start, end in part)
 
     ran = {r.pk: [] for r in regions}
     announced = {r.pk: [] for r in regions}
@@ -212,10 +320,22 @@ def ledger(months, now, regions=None, target=None):
 
     rows = []
     for region in regions:
+        excused = excluded_maintenance(announced[region.pk], region.zone, mode)
         for month in months:
             start, end = bounds[(region.pk, month)]
-            lost = downtime(incidents[region.pk], ran[region.pk], announced[region.pk], start, min(end, now))
-            rows.append(row(region, month, region.zone, lost, target))
+            hi_now = min(end, now)
+            parts = account(
+                incidents[region.pk], excluded[region.pk], ran[region.pk], excused, start, hi_now, categories
+            )
+            by_category = [(category, parts.excluded.get(category, [])) for category in categories]
+            month_row = row(region, month, region.zone, parts.downtime, target, parts.maintenance, by_category)
+            month_notes = tuple(
+                sorted(
+                    (n for n in notes[region.pk] if n.starts_at < hi_now and n.ends_at > start),
+                    key=lambda n: (n.starts_at, n.category),
+                )
+            )
+            rows.append(replace(month_row, notes=month_notes))
     return rows
 
 

@@ -30,3 +30,16 @@ def purge_idempotency_keys():
     cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(name="maintenance.tasks.check_zone_rules")
+def check_zone_rules():
+    """Follow new time-zone rules: move planned windows, flag announced ones to release managers by email.
+
+    Returns how many windows moved and how many were newly flagged; a second run the same day does neither again.
+    """
+    from maintenance import zonerules
+
+    report = zonerules.check()
+    zonerules.notify_managers(report.flagged)
+    return {"moved": len(report.moved), "flagged": len(report.flagged)}

@@ -225,11 +225,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.purge_unconfirmed",
         "schedule": crontab(minute=41, hour=4),
     },
+    "check-zone-rules": {"task": "maintenance.tasks.check_zone_rules", "schedule": crontab(minute=7, hour=3)},
 }
 
 # --- Offpeak ----------------------------------------------------------------
 PLAN_MONTHS_AHEAD = env_int("PLAN_MONTHS_AHEAD", 12, minimum=1, maximum=120)
 SLA_TARGET = env_float("SLA_TARGET", 99.9, minimum=0, maximum=100)
+# Which announced maintenance the SLA sets aside: its weekend part, as the SLA words it, or any announced window.
+SLA_EXCLUDED_MAINTENANCE = env_pattern("SLA_EXCLUDED_MAINTENANCE", "weekend", r"weekend|any", "weekend or any")
 # How long the pipeline API remembers an Idempotency-Key and its answer.
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1, maximum=24 * 90)
 

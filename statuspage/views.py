@@ -22,6 +22,7 @@ ACTION_LABEL = {
     "start": gettext_lazy("Started"),
     "complete": gettext_lazy("Completed"),
     "extend": gettext_lazy("Extended"),
+    "zone_rules": gettext_lazy("Moved: time-zone rules changed"),
 }
 
 
@@ -57,11 +58,12 @@ def status_page(request):
 def window_detail(request, pk):
     window = get_object_or_404(Window.objects.select_related("region"), pk=pk)
     now = timezone.now()
-    events = list(window.audit_events.order_by("created_at", "id"))
+    # Only the changes customers see; internal notes for release managers (a time-zone flag) stay in the admin.
+    events = list(window.audit_events.filter(action__in=list(ACTION_LABEL)).order_by("created_at", "id"))
     for event in events:
         event.label = ACTION_LABEL.get(event.action, event.action)
         times = event.changes.get("starts_at") or event.changes.get("ends_at")
-        event.moved = bool(times) and event.action in ("reschedule", "extend")
+        event.moved = bool(times) and event.action in ("reschedule", "extend", "zone_rules")
     return render(
         request,
         "statuspage/window.html",

@@ -1,11 +1,12 @@
 """The admin's forms: the window's text, its reschedule and extend forms, and opening or editing an incident."""
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from maintenance import lifecycle
-from maintenance.models import Incident
+from maintenance import exclusions, intervals, lifecycle, sla
+from maintenance.models import Incident, SlaExclusion
 from maintenance.validators import validate_one_line_title
 
 
@@ -18,12 +19,42 @@ class RescheduleForm(forms.Form):
     starts_at = forms.DateTimeField(label=_("New start (UTC)"), help_text=_("YYYY-MM-DD HH:MM, in UTC."))
     ends_at = forms.DateTimeField(label=_("New end (UTC)"), help_text=_("1 to 60 minutes after the start."))
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+    count_weekday = forms.BooleanField(
+        label=_("Reschedule to a weekday anyway"),
+        required=False,
+        help_text=_("The SLA excludes only maintenance scheduled at the weekend: weekday minutes count as downtime."),
+    )
+
+    def __init__(self, *args, window=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.window = window
 
     def clean(self):
         data = super().clean()
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             raise forms.ValidationError(_("The end must come after the start."))
+        if data.get("starts_at") and data.get("ends_at") and not data.get("count_weekday"):
+            self._warn_weekday(data["starts_at"], data["ends_at"])
         return data
+
+    def _warn_weekday(self, starts_at, ends_at):
+        """A window moved (partly) off the local weekend counts against the SLA: say so, and ask to confirm."""
+        if self.window is None or settings.SLA_EXCLUDED_MAINTENANCE != sla.WEEKEND:
+            return
+        zone = self.window.region.zone
+        weekend = intervals.total(sla.weekend_parts((starts_at, ends_at), zone))
+        counted = int((ends_at - starts_at - weekend).total_seconds() // 60)
+        if counted > 0:
+            local = starts_at.astimezone(zone)
+            self.add_error(
+                "count_weekday",
+                _(
+                    "%(counted)s minutes of this window fall on a weekday in %(region)s's local time "
+                    "(it would start %(local)s): they will count as downtime against the SLA. "
+                    "Tick the box to reschedule anyway."
+                )
+                % {"counted": counted, "region": self.window.region, "local": f"{local:%a %Y-%m-%d %H:%M %Z}"},
+            )
 
 
 class ExtendForm(forms.Form):
@@ -58,4 +89,37 @@ class IncidentForm(forms.ModelForm):
             self.add_error("started_at", _("An incident cannot start in the future."))
         elif started_at and self.instance.resolved_at and started_at > self.instance.resolved_at:
             self.add_error("started_at", _("An incident cannot start after it was resolved."))
+        return data
+
+
+class SlaExclusionForm(forms.ModelForm):
+    """One exclusion in the incident's inline; the span and reason are checked by ``exclusions.check``."""
+
+    class Meta:
+        model = SlaExclusion
+        fields = ["category", "starts_at", "ends_at", "reason", "publish_reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"].required = False
+        self.fields["starts_at"].help_text = _("Leave empty: from the incident's start.")
+
+    def clean(self):
+        data = super().clean()
+        incident = getattr(self.instance, "incident", None)
+        if self.instance.pk is None and incident is not None and not self.errors:
+            try:
+                reason, starts_at, _ends_at = exclusions.check(
+                    incident,
+                    data.get("category"),
+                    data.get("reason"),
+                    data.get("starts_at"),
+                    data.get("ends_at"),
+                    timezone.now(),
+                )
+            except exclusions.ExclusionError as exc:
+                self.add_error(exc.field, str(exc))
+            else:
+                data["reason"], data["starts_at"] = reason, starts_at
+                self.instance.starts_at = starts_at
         return data

@@ -4,9 +4,9 @@ from django.contrib import admin, messages
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from maintenance import incidents
-from maintenance.admin.forms import IncidentForm
-from maintenance.models import AuditEvent, Incident, IncidentUpdate
+from maintenance import exclusions, incidents
+from maintenance.admin.forms import IncidentForm, SlaExclusionForm
+from maintenance.models import AuditEvent, Incident, IncidentUpdate, SlaExclusion
 
 
 class IncidentUpdateInline(admin.StackedInline):
@@ -29,6 +29,35 @@ class IncidentUpdateInline(admin.StackedInline):
         return obj is not None and obj.is_open and super().has_add_permission(request, obj)
 
 
+class SlaExclusionInline(admin.TabularInline):
+    """Incident time set aside from the SLA; added and deleted (revoked) through ``exclusions``, never edited.
+
+    Only users with the dedicated permission see it at all: not every release manager decides what the SLA excuses.
+    """
+
+    model = SlaExclusion
+    form = SlaExclusionForm
+    fields = ["category", "starts_at", "ends_at", "reason", "publish_reason", "created_at"]
+    readonly_fields = ["created_at"]
+    extra = 0
+    verbose_name_plural = _("SLA exclusions (authorised people only)")
+
+    def _allowed(self, request):
+        return request.user.has_perm(exclusions.PERMISSION)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_add_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request)
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     form = IncidentForm
@@ -36,7 +65,7 @@ class IncidentAdmin(admin.ModelAdmin):
     list_filter = ["status", "impact", "regions", "source"]
     search_fields = ["title"]
     readonly_fields = ["status", "resolved_at", "source", "trail"]
-    inlines = [IncidentUpdateInline]
+    inlines = [IncidentUpdateInline, SlaExclusionInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("regions")
@@ -92,11 +121,43 @@ class IncidentAdmin(admin.ModelAdmin):
                 self.save_formset(request, form, formset, change)
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is SlaExclusion:
+            return self._save_exclusions(request, form, formset)
         for update in formset.save(commit=False):
             try:
                 incidents.post_update(form.instance, update.status, update.body, actor=request.user)
             except incidents.IncidentError as exc:
                 self.message_user(request, str(exc), messages.WARNING)
+
+    def _save_exclusions(self, request, form, formset):
+        # What the admin's own change message reads; the service did the writing.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for removed in formset.deleted_forms:
+            if removed.instance.pk is not None:
+                try:
+                    exclusions.revoke(removed.instance, actor=request.user)
+                except exclusions.ExclusionError as exc:  # someone else revoked it a moment ago
+                    self.message_user(request, str(exc), messages.WARNING)
+                else:
+                    formset.deleted_objects.append(removed.instance)
+        for added in formset.extra_forms:
+            if not added.has_changed() or added in formset.deleted_forms:
+                continue
+            data = added.cleaned_data
+            try:
+                exclusion = exclusions.exclude(
+                    form.instance,
+                    data["category"],
+                    data["reason"],
+                    starts_at=data.get("starts_at"),
+                    ends_at=data.get("ends_at"),
+                    publish_reason=data.get("publish_reason", False),
+                    actor=request.user,
+                )
+            except exclusions.ExclusionError as exc:  # the incident changed since the form was shown
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                formset.new_objects.append(exclusion)
 
 
 @admin.register(AuditEvent)

@@ -3,6 +3,8 @@
 ``WindowAdmin`` is registered by the site (``statuspage/admin.py``), which adds the notifications' features to it.
 """
 
+from functools import partial
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -13,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from maintenance import lifecycle, rule
+from maintenance import lifecycle, rule, zonerules
 from maintenance.admin.forms import ExtendForm, RescheduleForm, WindowForm
 from maintenance.models import AuditEvent, Window
 
@@ -82,13 +84,28 @@ def warn_overlaps(request, windows):
         )
 
 
+def warn_zone_rules(request):
+    """Announced windows whose local time new time-zone data moved: never moved silently, so say it here."""
+    for shift in zonerules.find(timezone.now()):
+        if shift.movable:
+            continue  # the daily check moves it through the lifecycle
+        messages.warning(
+            request,
+            gettext(
+                'Time-zone rules changed: %(window)s. Select it and run "Keep the announced local time" to '
+                "reschedule it (subscribers get the rescheduled notice)."
+            )
+            % {"window": zonerules.describe(shift)},
+        )
+
+
 class WindowAdmin(admin.ModelAdmin):
     form = WindowForm
     list_display = ["region", "month_label", "starts_at", "ends_at", "status", "sequence", "origin", "edited_by_hand"]
     list_filter = ["region", LocalMonthFilter, "status"]
     list_select_related = ["region"]
     date_hierarchy = "starts_at"
-    actions = ["announce_windows", "start_windows", "complete_windows", "cancel_windows"]
+    actions = ["announce_windows", "start_windows", "complete_windows", "cancel_windows", "follow_zone_rules"]
     fields = [
         "region",
         "month",
@@ -145,6 +162,7 @@ class WindowAdmin(admin.ModelAdmin):
         if request.method == "GET":
             upcoming = Window.objects.upcoming(timezone.now()).select_related("region").order_by("starts_at", "id")
             warn_overlaps(request, upcoming)
+            warn_zone_rules(request)
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -193,15 +211,37 @@ class WindowAdmin(admin.ModelAdmin):
     def cancel_windows(self, request, queryset):
         self._run_action(request, queryset, lifecycle.cancel)
 
+    @admin.action(description=_("Keep the announced local time (time-zone rules changed)"), permissions=["manage"])
+    def follow_zone_rules(self, request, queryset):
+        """Reschedule each selected window whose local time new zone data moved; announced ones tell subscribers.
+
+        Customers cannot be un-told, so it first shows what it will do and asks.
+        """
+        if request.POST.get("confirm") == "yes":
+            return self._run_action(request, queryset, zonerules.realign)
+        windows = list(queryset.select_related("region").order_by("starts_at", "id"))
+        shifts = [(window, zonerules.shift_of(window) if window.local_zone else None) for window in windows]
+        shifts = [(window, zonerules.describe(shift) if shift else "") for window, shift in shifts]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Keep the announced local time?"),
+            "shifts": shifts,
+            "action": "follow_zone_rules",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/maintenance/window/zone_rules_confirm.html", context)
+
     # --- reschedule and extend forms ---
 
     def reschedule_view(self, request, object_id):
         def apply(window, data, user):
             return lifecycle.reschedule(window, data["starts_at"], data["ends_at"], actor=user, reason=data["reason"])
 
-        window = get_object_or_404(Window, pk=object_id)
+        window = get_object_or_404(Window.objects.select_related("region"), pk=object_id)
         initial = {"starts_at": window.starts_at, "ends_at": window.ends_at}
-        return self._form_view(request, window, RescheduleForm, apply, _("Reschedule"), initial)
+        form_class = partial(RescheduleForm, window=window)
+        return self._form_view(request, window, form_class, apply, _("Reschedule"), initial)
 
     def extend_view(self, request, object_id):
         def apply(window, data, user):

@@ -18,6 +18,17 @@ SLA_ROW = inline_serializer(
         "downtime_minutes": serializers.DecimalField(
             max_digits=10, decimal_places=2, coerce_to_string=False, help_text="Exact; whole minutes as integers."
         ),
+        "maintenance_minutes": serializers.DecimalField(
+            max_digits=10,
+            decimal_places=2,
+            coerce_to_string=False,
+            help_text="Announced maintenance set aside by SLA_EXCLUDED_MAINTENANCE (its weekend part by default).",
+        ),
+        "excluded_minutes": serializers.DictField(
+            child=serializers.DecimalField(max_digits=10, decimal_places=2, coerce_to_string=False),
+            help_text="Incident time excluded per SLA category (force_majeure, government, flood, fire, earthquake, "
+            "riots, terror, isp, ddos); every category is present, each minute counted once.",
+        ),
         "availability_percent": serializers.DecimalField(max_digits=8, decimal_places=4, coerce_to_string=False),
         "met": serializers.BooleanField(help_text="availability_percent >= SLA_TARGET"),
     },
@@ -57,4 +68,10 @@ class SlaView(APIView):
 
 def _json(row):
     """Decimals as JSON numbers: whole minutes as integers, others as floats with their fixed places."""
-    return {key: float(value) if hasattr(value, "quantize") else value for key, value in row.items()}
+    return {key: _number(value) for key, value in row.items()}
+
+
+def _number(value):
+    if isinstance(value, dict):
+        return {key: _number(item) for key, item in value.items()}
+    return float(value) if hasattr(value, "quantize") else value

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from maintenance import sla
+from maintenance import intervals, sla
 from maintenance.rule import Month
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -18,21 +18,23 @@ def at(day, hour, minute=0, second=0):
 
 
 def test_union_merges_overlapping_and_touching_intervals_and_drops_empty_ones():
-    assert sla.union(
+    assert intervals.union(
         [(at(1, 10), at(1, 11)), (at(1, 10, 30), at(1, 12)), (at(1, 12), at(1, 13)), (at(2, 1), at(2, 1))]
     ) == [(at(1, 10), at(1, 13))]
 
 
 def test_subtract_cuts_holes_out_of_intervals():
-    assert sla.subtract([(at(1, 10), at(1, 14))], [(at(1, 11), at(1, 12)), (at(1, 13), at(1, 15))]) == [
+    assert intervals.subtract([(at(1, 10), at(1, 14))], [(at(1, 11), at(1, 12)), (at(1, 13), at(1, 15))]) == [
         (at(1, 10), at(1, 11)),
         (at(1, 12), at(1, 13)),
     ]
-    assert sla.subtract([(at(1, 10), at(1, 11))], [(at(1, 9), at(1, 12))]) == []
+    assert intervals.subtract([(at(1, 10), at(1, 11))], [(at(1, 9), at(1, 12))]) == []
 
 
 def test_clip_keeps_only_the_part_inside_the_bounds():
-    assert sla.clip([(at(1, 10), at(1, 14)), (at(2, 0), at(2, 1))], at(1, 12), at(1, 20)) == [(at(1, 12), at(1, 14))]
+    assert intervals.clip([(at(1, 10), at(1, 14)), (at(2, 0), at(2, 1))], at(1, 12), at(1, 20)) == [
+        (at(1, 12), at(1, 14))
+    ]
 
 
 @pytest.mark.parametrize(
@@ -87,6 +89,8 @@ def test_row_reports_whole_minutes_as_int_and_seconds_as_two_decimals():
         "month": "2026-11",
         "minutes_in_month": 43_200,
         "downtime_minutes": 20,
+        "maintenance_minutes": 0,
+        "excluded_minutes": {},
         "availability_percent": Decimal("99.9537"),
         "met": True,
     }

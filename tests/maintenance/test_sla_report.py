@@ -16,7 +16,7 @@ def test_sla_report_prints_one_line_per_region(regions, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 + len(regions)
     frankfurt = next(line for line in lines if line.startswith("eu-frankfurt"))
-    assert frankfurt.split() == ["eu-frankfurt", "2026-03", "44580", "90", "99.7981%", "no"]
+    assert frankfurt.split() == ["eu-frankfurt", "2026-03", "44580", "90", "0", "0", "99.7981%", "no", "-"]
 
 
 def test_sla_report_refuses_a_bad_month_with_exit_2(db):

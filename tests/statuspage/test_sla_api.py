@@ -7,7 +7,7 @@ import time_machine
 from rest_framework.test import APIClient
 
 from maintenance import incidents, lifecycle
-from maintenance.models import Window
+from maintenance.models import SlaExclusion, Window
 from tests.maintenance.transitions import NOW, frankfurt_november
 
 LATER = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)  # November is over
@@ -49,6 +49,8 @@ def test_an_incident_inside_an_announced_window_is_not_downtime(api, regions, an
         "month": "2026-11",
         "minutes_in_month": 43_200,
         "downtime_minutes": 0,
+        "maintenance_minutes": 60,
+        "excluded_minutes": dict.fromkeys(SlaExclusion.Category.values, 0),
         "availability_percent": 100.0,
         "met": True,
     }

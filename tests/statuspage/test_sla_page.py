@@ -53,10 +53,20 @@ def test_sla_csv_has_a_header_and_one_row_per_region_and_month(client, regions, 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["region", "month", "minutes_in_month", "downtime_minutes", "availability_percent", "met"]
+    categories = ["force_majeure", "government", "flood", "fire", "earthquake", "riots", "terror", "isp", "ddos"]
+    assert rows[0] == [
+        "region",
+        "month",
+        "minutes_in_month",
+        "downtime_minutes",
+        "maintenance_minutes",
+        *(f"excluded_{category}_minutes" for category in categories),
+        "availability_percent",
+        "met",
+    ]
     assert len(rows) == 1 + 12 * len(regions)
-    assert ["japan", "2026-11", "43200", "60", "99.8611", "no"] in rows
-    assert ["us", "2026-03", "44580", "0", "100.0000", "yes"] in rows
+    assert ["japan", "2026-11", "43200", "60", "0", *["0"] * 9, "99.8611", "no"] in rows
+    assert ["us", "2026-03", "44580", "0", "0", *["0"] * 9, "100.0000", "yes"] in rows
 
 
 def test_sla_csv_neutralises_cells_a_spreadsheet_would_run(client, regions):
