@@ -10,7 +10,9 @@ class NotificationsConfig(AppConfig):
         from anymail.signals import tracking
 
         from maintenance.signals import window_changed
-        from notifications import receivers, tasks  # noqa: F401 - registers the tasks that queueing publishes by name
+
+        # Importing registers the system checks, and the tasks that queueing publishes by name.
+        from notifications import checks, receivers, tasks  # noqa: F401
 
         window_changed.connect(receivers.window_changed, dispatch_uid="notifications.window_changed")
         tracking.connect(receivers.tracking, dispatch_uid="notifications.tracking")

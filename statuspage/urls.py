@@ -4,6 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from notifications import webhooks
 from statuspage import feeds, sla_views, views
 from statuspage.health import healthz
 
@@ -27,5 +28,6 @@ urlpatterns = [
     path("sla/", sla_views.sla_page, name="sla"),
     path("sla.csv", sla_views.sla_csv, name="sla-csv"),
     path("", include("notifications.urls")),
-    path("anymail/", include("anymail.urls")),
+    # Only the configured ESP's tracking webhook, only with its secret (notifications.webhooks): closed by default.
+    path("anymail/<slug:esp>/tracking/", webhooks.tracking, name="anymail-tracking"),
 ]

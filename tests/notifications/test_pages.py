@@ -19,7 +19,7 @@ def state_of(subscriber):
 def test_confirming_twice_is_harmless(client, make_subscriber):
     pending = make_subscriber(state="pending")
     url = link("confirm", tokens.CONFIRM, pending)
-    first, second = client.get(url), client.get(url)
+    first, second = client.post(url), client.post(url)
     assert (first.status_code, second.status_code) == (200, 200)
     assert b"will now get maintenance notices" in second.content
     subscriber = Subscriber.objects.get()
