@@ -28,11 +28,17 @@ def subscribe(email, regions, language, zone="", notify_start_end=False, now=Non
     now = now or timezone.now()
     suppressed = Suppression.objects.filter(address_hash__in=address_hashes(email)).exists()
     with transaction.atomic():
-        with transaction.atomic():
+        savepoint = transaction.savepoint()
+        try:
             kind, delivery_id = _request(email, regions, language, zone, notify_start_end, now)
-            if suppressed or kind is None:
-                kind = None
-                transaction.set_rollback(True)  # back to the savepoint: nothing stays, not even the address
+        except BaseException:
+            transaction.savepoint_rollback(savepoint)
+            raise
+        if suppressed or kind is None:
+            kind = None
+            transaction.savepoint_rollback(savepoint)  # nothing stays, not even the address
+        else:
+            transaction.savepoint_commit(savepoint)
         # The nudge goes out either way; for a rolled-back row the worker finds nothing to send.
         queueing.publish_on_commit(queueing.SEND_CHUNK, [[delivery_id]])
     return kind
