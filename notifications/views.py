@@ -81,13 +81,13 @@ def _subscriber(request, purpose, token):
     return subscriber, None
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, token):
-    """GET shows one button and changes nothing (mail scanners fetch links); the button's POST confirms."""
+    """GET (and HEAD) show one button and change nothing, as mail scanners fetch links; the button's POST confirms."""
     subscriber, error = _subscriber(request, tokens.CONFIRM, token)
     if error:
         return error
-    if request.method == "GET":
+    if request.method != "POST":
         with translation.override(subscriber.language):
             return render(request, "subscriptions/confirm.html", {"subscriber": subscriber})
     subscriptions.confirm(subscriber)
