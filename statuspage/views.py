@@ -57,7 +57,8 @@ def status_page(request):
 def window_detail(request, pk):
     window = get_object_or_404(Window.objects.select_related("region"), pk=pk)
     now = timezone.now()
-    events = list(window.audit_events.order_by("created_at", "id"))
+    # What customers see: the lifecycle's events; edits of the text and flags stay in the admin's audit log.
+    events = list(window.audit_events.filter(action__in=ACTION_LABEL).order_by("created_at", "id"))
     for event in events:
         event.label = ACTION_LABEL.get(event.action, event.action)
         times = event.changes.get("starts_at") or event.changes.get("ends_at")
