@@ -13,7 +13,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from maintenance.models import Region, Window, validate_timezone
-from notifications.addresses import canonical
+from notifications.addresses import canonical, normalise_email
 
 
 class Subscriber(models.Model):
@@ -64,6 +64,10 @@ class Subscriber(models.Model):
     def clean(self):
         super().clean()
         if self.email:
+            try:
+                self.email = normalise_email(self.email)  # the admin stores an address as the form and API do
+            except ValidationError as error:
+                raise ValidationError({"email": error.messages}) from None
             taken = Subscriber.objects.filter(canonical_email=canonical(self.email)).exclude(pk=self.pk)
             if taken.exists():
                 raise ValidationError({"email": _("A subscriber with this address (in any letter case) exists.")})

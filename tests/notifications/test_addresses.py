@@ -160,3 +160,16 @@ def test_the_migration_merges_case_duplicates_keeping_every_region_and_the_stric
     assert not hasattr(event, "recipient")
     [suppression] = Suppression.objects.all()
     assert (suppression.address_hash, suppression.event) == (address_hash("bob@example.com"), event)
+
+
+def test_the_admin_stores_an_address_as_the_form_does_and_refuses_a_local_one(admin_client, regions):
+    bob = Subscriber.objects.create(email="bob@example.com", created_at=timezone.now())
+    url = f"/admin/notifications/subscriber/{bob.pk}/change/"
+    data = {"regions": [regions["eu-frankfurt"].pk], "language": "en"}
+    refused = admin_client.post(url, {**data, "email": "bob@localhost"})
+    assert refused.status_code == 200 and refused.context["adminform"].form.errors["email"] == [
+        "Use an address at a public internet domain."
+    ]
+    assert admin_client.post(url, {**data, "email": "Bob@BÜCHER.example"}).status_code == 302
+    bob.refresh_from_db()
+    assert (bob.email, bob.canonical_email) == ("Bob@xn--bcher-kva.example", "bob@xn--bcher-kva.example")
