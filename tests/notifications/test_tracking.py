@@ -182,3 +182,23 @@ def test_a_staff_member_who_is_not_a_superuser_cannot_lift_a_suppression(client,
     client.post("/admin/notifications/subscriber/", {"action": "lift_suppression", "_selected_action": [ada.pk]})
     ada.refresh_from_db()
     assert ada.state == "suppressed" and Suppression.objects.count() == 1
+
+
+def test_check_deploy_in_a_fresh_process_fails_without_the_secret_and_passes_with_it():
+    import secrets
+
+    from tests import shell
+
+    env = {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "status.example.com",
+        "SITE_URL": "https://status.example.com",
+        "ANYMAIL_ESP": "postmark",
+        "ANYMAIL_POSTMARK_SERVER_TOKEN": "token",
+    }
+    refused = shell.run("manage.py", "check", "--deploy", **env, ANYMAIL_WEBHOOK_SECRET="")
+    assert refused.returncode == 1
+    assert "notifications.E001" in refused.stderr + refused.stdout
+    clean = shell.run("manage.py", "check", "--deploy", "--fail-level", "WARNING", **env, ANYMAIL_WEBHOOK_SECRET=SECRET)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
