@@ -37,6 +37,12 @@ def test_djangos_request_log_names_the_path_without_the_token(client, caplog):
     assert messages == ["Bad Request: /subscription/confirm/[token]/"]
 
 
+def test_the_runserver_log_names_the_path_without_the_token(caplog):
+    with caplog.at_level(logging.INFO, logger="django.server"):
+        logging.getLogger("django.server").info('"%s" %s %s', f"GET /subscription/manage/{TOKEN}/ HTTP/1.1", 200, 10)
+    assert [record.getMessage() for record in caplog.records] == ['"GET /subscription/manage/[token]/ HTTP/1.1" 200 10']
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
