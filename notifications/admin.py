@@ -114,7 +114,7 @@ def suppression_summary(suppression):
 class SuppressionAdmin(admin.ModelAdmin):
     """Addresses that get no more mail, with the event that caused each; only a superuser lifts one."""
 
-    list_display = ["created_at", "reason", "event_type", "event_esp", "event_id_display", "subscriber"]
+    list_display = ["created_at", "reason", "event_type", "event_esp", "event_id_display"]
     list_filter = ["event__event_type", "event__esp_name"]
     list_select_related = ["event"]
     search_fields = ["reason", "event__event_id"]
@@ -140,7 +140,8 @@ class SuppressionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("subscriber"))
     def subscriber(self, suppression):
-        # The address is not stored here; a subscriber still on file is found by its hash.
+        # The address is not stored here; a subscriber still on file is found by its hash (on the detail page only:
+        # it reads every suppressed subscriber).
         for candidate in Subscriber.objects.filter(state=Subscriber.State.SUPPRESSED):
             if address_hash(candidate.email) == suppression.address_hash:
                 url = reverse("admin:notifications_subscriber_change", args=[candidate.pk])

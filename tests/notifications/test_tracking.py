@@ -202,3 +202,14 @@ def test_check_deploy_in_a_fresh_process_fails_without_the_secret_and_passes_wit
     assert "notifications.E001" in refused.stderr + refused.stdout
     clean = shell.run("manage.py", "check", "--deploy", "--fail-level", "WARNING", **env, ANYMAIL_WEBHOOK_SECRET=SECRET)
     assert clean.returncode == 0, clean.stdout + clean.stderr
+
+
+def test_the_suppression_page_links_the_subscriber_still_on_file(admin_client, make_subscriber):
+    ada = make_subscriber()
+    subscriptions.suppress(ada, "suppressed by admin")
+    suppression = Suppression.objects.get()
+    page = admin_client.get(f"/admin/notifications/suppression/{suppression.pk}/change/").content.decode()
+    assert f'<a href="/admin/notifications/subscriber/{ada.pk}/change/">ada@example.com</a>' in page
+    subscriptions.forget(ada)
+    page = admin_client.get(f"/admin/notifications/suppression/{suppression.pk}/change/").content.decode()
+    assert "none on file (deleted)" in page and "ada@example.com" not in page
