@@ -1,7 +1,10 @@
 """System checks of the notifications app, run by ``manage.py check`` (``--deploy`` for the production ones)."""
 
+import warnings
+
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+from django.core.exceptions import ImproperlyConfigured
 
 from notifications.webhooks import anymail_tracking_view, webhook_secrets
 
@@ -30,7 +33,8 @@ def tracking_webhook_is_closed(app_configs, **kwargs):
                 id="notifications.E002",
             )
         )
-    if anymail_tracking_view(settings.ANYMAIL_ESP) is None:
+    view = anymail_tracking_view(settings.ANYMAIL_ESP)
+    if view is None:
         errors.append(
             Error(
                 f"anymail has no tracking webhook for ANYMAIL_ESP={settings.ANYMAIL_ESP!r}; bounces and complaints "
@@ -38,4 +42,15 @@ def tracking_webhook_is_closed(app_configs, **kwargs):
                 id="notifications.E003",
             )
         )
+    elif secrets:
+        # The view reads the ESP's own webhook settings when it is made (Mailgun's signing key, for example): make it
+        # here, so a missing one stops the deploy rather than answering 500 to the ESP.
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                view.view_class(**view.view_initkwargs)
+        except ImproperlyConfigured as exc:
+            errors.append(
+                Error(f"The {settings.ANYMAIL_ESP} tracking webhook is not configured: {exc}", id="notifications.E004")
+            )
     return errors

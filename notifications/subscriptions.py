@@ -1,4 +1,4 @@
-"""The subscription flow as services: subscribe, confirm, change, unsubscribe, suppress, forget.
+"""The subscription flow as services: subscribe, confirm, change, unsubscribe, suppress, lift a suppression, forget.
 
 Views, the API, the admin and the tracking webhook call these; none of them writes a subscriber's state itself.
 """

@@ -213,3 +213,13 @@ def test_the_suppression_page_links_the_subscriber_still_on_file(admin_client, m
     subscriptions.forget(ada)
     page = admin_client.get(f"/admin/notifications/suppression/{suppression.pk}/change/").content.decode()
     assert "none on file (deleted)" in page and "ada@example.com" not in page
+
+
+def test_check_deploy_errors_when_the_esps_own_webhook_setting_is_missing(settings):
+    settings.ANYMAIL_ESP = "mailgun"
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}  # no signing key, and no API key to fall back on
+    errors = tracking_webhook_is_closed(None)
+    assert [error.id for error in errors] == ["notifications.E004"]
+    assert "WEBHOOK_SIGNING_KEY" in errors[0].msg
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": "signing"}
+    assert tracking_webhook_is_closed(None) == []
