@@ -3,6 +3,11 @@
 import os
 import sys
 
+from gunicorn.glogging import Logger
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the project, before gunicorn's chdir adds it
+from notifications.logs import redact  # noqa: E402 - a pure module, safe before Django is set up
+
 bind = os.environ.get("WEB_BIND", "0.0.0.0:" + os.environ.get("PORT", "8000"))
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
 threads = int(os.environ.get("WEB_THREADS", "2"))
@@ -15,6 +20,17 @@ max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10
 preload_app = False
 accesslog = os.environ.get("WEB_ACCESS_LOG", "-")
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with signed subscription links cut out of every access-log value (path, request line,
+    referrer, headers): the log keeps the path, ``/subscription/confirm/[token]/``, never the token."""
+
+    def atoms(self, resp, req, environ, request_time):
+        return {name: redact(value) for name, value in super().atoms(resp, req, environ, request_time).items()}
+
+
+logger_class = RedactingLogger
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 

@@ -4,6 +4,8 @@
 puts them together and registers the window admin once.
 """
 
+from datetime import UTC
+
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
 from django.contrib import admin, messages
@@ -19,8 +21,9 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from maintenance.csvexport import csv_response
 from notifications import subscriptions
+from notifications.addresses import address_hash
 from notifications.emails import preview_message
-from notifications.models import Delivery, Subscriber
+from notifications.models import Delivery, Subscriber, Suppression
 
 
 @admin.register(Subscriber)
@@ -28,9 +31,18 @@ class SubscriberAdmin(admin.ModelAdmin):
     list_display = ["email", "state", "language", "timezone", "notify_start_end", "created_at", "confirmed_at"]
     list_filter = ["state", "language", "notify_start_end", "regions"]
     search_fields = ["email"]
-    readonly_fields = ["key", "state", "state_reason", "confirm_requests", "created_at", "confirmed_at", "updated_at"]
+    readonly_fields = [
+        "key",
+        "state",
+        "state_reason",
+        "suppression",
+        "confirm_requests",
+        "created_at",
+        "confirmed_at",
+        "updated_at",
+    ]
     filter_horizontal = ["regions"]
-    actions = ["export_csv", "suppress"]
+    actions = ["export_csv", "suppress", "lift_suppression"]
     date_hierarchy = "created_at"
 
     @admin.action(description=_("Export the selected subscribers as CSV"))
@@ -51,12 +63,113 @@ class SubscriberAdmin(admin.ModelAdmin):
         )
         return csv_response(f"subscribers-{timezone.now():%Y%m%d-%H%M}.csv", header, rows)
 
+    @admin.display(description=_("suppression"))
+    def suppression(self, subscriber):
+        return suppression_summary(subscriptions.suppression_of(subscriber))
+
     @admin.action(description=_("Suppress the selected addresses (send them nothing more)"))
     def suppress(self, request, queryset):
         count = sum(subscriptions.suppress(s, f"suppressed by {request.user.get_username()}") for s in queryset)
         self.message_user(
             request, ngettext("%(n)d address suppressed.", "%(n)d addresses suppressed.", count) % {"n": count}
         )
+
+    @admin.action(description=_("Lift the suppression of the selected addresses"), permissions=["lift"])
+    def lift_suppression(self, request, queryset):
+        count = 0
+        for subscriber in queryset:
+            suppression = subscriptions.suppression_of(subscriber)
+            if suppression is not None:
+                subscriptions.lift_suppression(suppression, request.user.get_username())
+                count += 1
+        self.message_user(
+            request,
+            ngettext("%(n)d suppression lifted.", "%(n)d suppressions lifted.", count) % {"n": count},
+        )
+
+    def has_lift_permission(self, request):
+        return request.user.is_superuser
+
+
+def suppression_summary(suppression):
+    """The suppression and the tracking event that caused it, in one line for the admin; "–" if none."""
+    if suppression is None:
+        return "–"
+    event = suppression.event
+    when = f"{suppression.created_at.astimezone(UTC):%Y-%m-%d %H:%M}"
+    if event is None:
+        return format_html("{} ({} UTC)", suppression.reason, when)
+    return format_html(
+        "{} ({} UTC): {} event {} “{}”, id {}",
+        suppression.reason,
+        when,
+        event.esp_name,
+        event.event_type,
+        event.description or event.reject_reason or "–",
+        event.event_id,
+    )
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    """Addresses that get no more mail, with the event that caused each; only a superuser lifts one."""
+
+    list_display = ["created_at", "reason", "event_type", "event_esp", "event_id_display"]
+    list_filter = ["event__event_type", "event__esp_name"]
+    list_select_related = ["event"]
+    search_fields = ["reason", "event__event_id"]
+    fields = ["address_hash", "reason", "created_at", "event_summary", "subscriber"]
+    readonly_fields = fields
+    actions = ["lift"]
+
+    @admin.display(description=_("event"), ordering="event__event_type")
+    def event_type(self, suppression):
+        return suppression.event.event_type if suppression.event else "–"
+
+    @admin.display(description=_("ESP"))
+    def event_esp(self, suppression):
+        return suppression.event.esp_name if suppression.event else "–"
+
+    @admin.display(description=_("event id"))
+    def event_id_display(self, suppression):
+        return suppression.event.event_id if suppression.event else "–"
+
+    @admin.display(description=_("tracking event"))
+    def event_summary(self, suppression):
+        return suppression_summary(suppression)
+
+    @admin.display(description=_("subscriber"))
+    def subscriber(self, suppression):
+        # The address is not stored here; a subscriber still on file is found by its hash (on the detail page only:
+        # it reads every suppressed subscriber).
+        for candidate in Subscriber.objects.filter(state=Subscriber.State.SUPPRESSED):
+            if address_hash(candidate.email) == suppression.address_hash:
+                url = reverse("admin:notifications_subscriber_change", args=[candidate.pk])
+                return format_html('<a href="{}">{}</a>', url, candidate.email)
+        return _("none on file (deleted)")
+
+    @admin.action(description=_("Lift the selected suppressions (mail these addresses again)"), permissions=["lift"])
+    def lift(self, request, queryset):
+        count = 0
+        for suppression in queryset:
+            subscriptions.lift_suppression(suppression, request.user.get_username())
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(n)d suppression lifted.", "%(n)d suppressions lifted.", count) % {"n": count},
+        )
+
+    def has_lift_permission(self, request):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # lifting goes through the service, which also brings the subscriber back
 
 
 @admin.register(Delivery)

@@ -1,3 +1,5 @@
+import logging
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +12,14 @@ class NotificationsConfig(AppConfig):
         from anymail.signals import tracking
 
         from maintenance.signals import window_changed
-        from notifications import receivers, tasks  # noqa: F401 - registers the tasks that queueing publishes by name
+
+        # Importing registers the system checks, and the tasks that queueing publishes by name.
+        from notifications import checks, logs, receivers, tasks  # noqa: F401
 
         window_changed.connect(receivers.window_changed, dispatch_uid="notifications.window_changed")
         tracking.connect(receivers.tracking, dispatch_uid="notifications.tracking")
+        # These loggers name request paths; a filter on the logger cleans the record for every handler it reaches.
+        for name in ("django.request", "django.server"):
+            logger = logging.getLogger(name)
+            if not any(isinstance(existing, logs.RedactLinks) for existing in logger.filters):
+                logger.addFilter(logs.RedactLinks())

@@ -1,22 +1,27 @@
 """Mail backends of our own: the embedded default (files and console), and two for measuring and testing."""
 
+import logging
 import os
 import threading
 import time
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
-from django.core.mail.backends.console import EmailBackend as ConsoleBackend
 from django.core.mail.backends.filebased import EmailBackend as FileBackend
+
+logger = logging.getLogger(__name__)
 
 
 class FileAndConsoleBackend(BaseEmailBackend):
-    """Write each message to a file in EMAIL_FILE_PATH (var/outbox/) and to the console."""
+    """Write each message to a file in EMAIL_FILE_PATH (var/outbox/) and one summary line per message to the log.
+
+    The console gets no whole mail: its links carry signed tokens, and a worker's console ends up in log stores.
+    The file in var/outbox/ is the place to read a mail in development.
+    """
 
     def __init__(self, fail_silently=False, **kwargs):
         super().__init__(fail_silently=fail_silently)
         self.file = FileBackend(fail_silently=fail_silently, **kwargs)
-        self.console = ConsoleBackend(fail_silently=fail_silently)
 
     def open(self):
         return self.file.open()
@@ -26,7 +31,15 @@ class FileAndConsoleBackend(BaseEmailBackend):
 
     def send_messages(self, email_messages):
         sent = self.file.send_messages(email_messages)
-        self.console.send_messages(email_messages)
+        where = getattr(self.file, "_fname", None) or self.file.file_path
+        for message in email_messages:
+            logger.info(
+                "mail %s to %d recipient(s), subject %r, written to %s",
+                message.extra_headers.get("Message-ID", "-"),
+                len(message.recipients()),
+                message.subject,
+                where,
+            )
         return sent
 
 

@@ -20,6 +20,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -49,6 +50,9 @@ class RenderCache:
 
     groups: dict = field(default_factory=dict)
     calendars: dict = field(default_factory=dict)
+
+
+MESSAGE_ID_SALT = "offpeak.notifications.message-id"
 
 
 def host():
@@ -147,15 +151,21 @@ def render_group(kind, language, zone, window, lead_minutes, subscriber=None):
 
 
 def message_ids(delivery):
-    """(Message-ID, thread root): stable per outbox key, so a re-send carries the same id and threads per window."""
+    """(Message-ID, thread root): stable per outbox key, so a re-send carries the same id and threads per window.
+
+    Both are opaque: a keyed hash (under SECRET_KEY) of the outbox key and the subscriber's random key, so a
+    Message-ID tells nobody how many subscribers there are or which one this is.
+    """
     domain = host()
-    subscriber = delivery.subscriber_id or "preview"
+    person = delivery.subscriber.key.hex
     if delivery.window_id is None:
-        own = f"<{delivery.kind}.{delivery.sequence}.s{subscriber}@{domain}>"
-        return own, None
-    lead = f".{delivery.lead_minutes}m" if delivery.lead_minutes else ""
-    own = f"<window-{delivery.window_id}.{delivery.kind}.{delivery.sequence}{lead}.s{subscriber}@{domain}>"
-    return own, f"<window-{delivery.window_id}.s{subscriber}@{domain}>"
+        return f"<{_opaque(delivery.kind, delivery.sequence, person)}@{domain}>", None
+    own = _opaque(delivery.window_id, delivery.kind, delivery.sequence, delivery.lead_minutes, person)
+    return f"<{own}@{domain}>", f"<{_opaque('thread', delivery.window_id, person)}@{domain}>"
+
+
+def _opaque(*parts):
+    return salted_hmac(MESSAGE_ID_SALT, "|".join(str(part) for part in parts), algorithm="sha256").hexdigest()[:32]
 
 
 def calendar_part(window, cache):

@@ -6,11 +6,14 @@ under a unique constraint, created in bulk by the scheduler and claimed atomical
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from maintenance.models import Region, Window, validate_timezone
+from notifications.addresses import canonical, normalise_email
 
 
 class Subscriber(models.Model):
@@ -27,6 +30,14 @@ class Subscriber(models.Model):
         DE = "de", "Deutsch"
 
     email = models.EmailField(_("email"), max_length=254, unique=True, validators=[EmailValidator()])
+    # ``addresses.canonical(email)``: the stored domain is already lower-case ASCII, so lower-casing the whole
+    # address is the canonical form. The database keeps it, so no write path (bulk_create, update) can skip it.
+    canonical_email = models.GeneratedField(
+        expression=Lower("email"),
+        output_field=models.CharField(max_length=254),
+        db_persist=True,
+        verbose_name=_("canonical address"),
+    )
     key = models.UUIDField(_("key"), default=uuid.uuid4, unique=True, editable=False)
     regions = models.ManyToManyField(Region, verbose_name=_("regions"), related_name="subscribers")
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.EN)
@@ -45,9 +56,21 @@ class Subscriber(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("subscriber")
         verbose_name_plural = _("subscribers")
+        constraints = [models.UniqueConstraint(fields=["canonical_email"], name="one_subscriber_per_address")]
 
     def __str__(self):
         return self.email
+
+    def clean(self):
+        super().clean()
+        if self.email:
+            try:
+                self.email = normalise_email(self.email)  # the admin stores an address as the form and API do
+            except ValidationError as error:
+                raise ValidationError({"email": error.messages}) from None
+            taken = Subscriber.objects.filter(canonical_email=canonical(self.email)).exclude(pk=self.pk)
+            if taken.exists():
+                raise ValidationError({"email": _("A subscriber with this address (in any letter case) exists.")})
 
 
 class DeliveryQuerySet(models.QuerySet):
@@ -158,12 +181,17 @@ class Delivery(models.Model):
 
 
 class ProcessedEvent(models.Model):
-    """An ESP tracking event already acted on; webhooks are retried, and each event counts once."""
+    """An ESP tracking event already acted on; webhooks are retried, and each event counts once.
+
+    The recipient is kept only as ``addresses.address_hash``: deleting a subscriber's data leaves no address here.
+    """
 
     event_id = models.CharField(_("event id"), max_length=255, unique=True)
     event_type = models.CharField(_("event type"), max_length=40)
     esp_name = models.CharField(_("ESP"), max_length=40, blank=True)
-    recipient = models.CharField(_("recipient"), max_length=254, blank=True)
+    recipient_hash = models.CharField(_("recipient (keyed hash)"), max_length=64, blank=True, db_index=True)
+    reject_reason = models.CharField(_("reject reason"), max_length=40, blank=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
     class Meta:
@@ -173,3 +201,31 @@ class ProcessedEvent(models.Model):
 
     def __str__(self):
         return f"{self.esp_name} {self.event_type} {self.event_id}"
+
+
+class Suppression(models.Model):
+    """An address that gets no more mail, kept only as a keyed hash so it outlives "Delete my data".
+
+    Written by ``subscriptions.suppress`` (the tracking webhook, or an admin) and removed only by
+    ``subscriptions.lift_suppression`` (a superuser in the admin).
+    """
+
+    address_hash = models.CharField(_("address (keyed hash)"), max_length=64, unique=True)
+    reason = models.CharField(_("reason"), max_length=300)
+    event = models.ForeignKey(
+        ProcessedEvent,
+        verbose_name=_("tracking event"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="suppressions",
+    )
+    created_at = models.DateTimeField(_("suppressed at"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("suppression")
+        verbose_name_plural = _("suppressions")
+
+    def __str__(self):
+        return f"{self.reason} ({self.address_hash[:12]}…)"

@@ -2,11 +2,12 @@
 
 import logging
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from notifications import queueing, subscriptions
-from notifications.addresses import normalise_email
-from notifications.models import ProcessedEvent, Subscriber
+from notifications.addresses import address_hash, normalise_email
+from notifications.models import ProcessedEvent
 
 logger = logging.getLogger(__name__)
 
@@ -29,19 +30,23 @@ def tracking(sender, event, esp_name, **kwargs):
         return  # a soft bounce (timed_out, other): the outbox retries, the address stays
     try:
         email = normalise_email(event.recipient)
-    except Exception:
-        logger.warning("tracking event %s for an unusable address %r", event.event_id, event.recipient)
+    except ValidationError:
+        logger.warning("tracking event %s for an unusable address", event.event_id)
         return
-    event_id = event.event_id or f"{esp_name}:{event.event_type}:{email}:{event.timestamp}"
+    event_id = event.event_id or f"{esp_name}:{event.event_type}:{address_hash(email)}:{event.timestamp}"
     with transaction.atomic():
         try:
             with transaction.atomic():
-                ProcessedEvent.objects.create(
-                    event_id=event_id[:255], event_type=event.event_type, esp_name=esp_name or "", recipient=email
+                processed = ProcessedEvent.objects.create(
+                    event_id=event_id[:255],
+                    event_type=event.event_type,
+                    esp_name=esp_name or "",
+                    recipient_hash=address_hash(email),
+                    reject_reason=(event.reject_reason or "")[:40],
+                    description=(event.description or "")[:300],
                 )
         except IntegrityError:
             return  # seen before: the ESP retried the webhook
         reason = f"{esp_name}: {event.event_type}" + (f" ({event.reject_reason})" if event.reject_reason else "")
-        # ESPs may report the local part in another case; the mailbox is the same.
-        for subscriber in Subscriber.objects.filter(email__iexact=email):
-            subscriptions.suppress(subscriber, reason)
+        # ESPs may report the local part in another case; the mailbox is the same (the canonical address).
+        subscriptions.suppress_address(email, reason, event=processed)

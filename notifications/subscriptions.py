@@ -1,4 +1,4 @@
-"""The subscription flow as services: subscribe, confirm, change, unsubscribe, suppress, forget.
+"""The subscription flow as services: subscribe, confirm, change, unsubscribe, suppress, lift a suppression, forget.
 
 Views, the API, the admin and the tracking webhook call these; none of them writes a subscriber's state itself.
 """
@@ -11,54 +11,84 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifications import queueing
-from notifications.models import Delivery, Subscriber
+from notifications.addresses import address_hash, address_hashes, canonical
+from notifications.models import Delivery, Subscriber, Suppression
 
 
 def subscribe(email, regions, language, zone="", notify_start_end=False, now=None):
     """Ask ``email`` to confirm, or tell a confirmed one it already is. The caller answers the same either way.
 
     ``email`` is already normalised and ``regions`` are Region objects. Returns the kind of mail queued, or None.
+
+    Every address costs the same work, so the time an answer takes tells nothing about the address: the same
+    statements run in the same order whether it is new, pending, confirmed or suppressed. The writes that must not
+    happen are made conditional in the database (an UPDATE that matches no row, the regions the subscriber already
+    has), and a suppressed address's writes are rolled back at the end.
     """
     now = now or timezone.now()
+    suppressed = Suppression.objects.filter(address_hash__in=address_hashes(email)).exists()
     with transaction.atomic():
-        subscriber, created = Subscriber.objects.select_for_update().get_or_create(
-            email=email,
-            defaults={
-                "language": language,
-                "timezone": zone or "",
-                "notify_start_end": notify_start_end,
-                "created_at": now,
-            },
-        )
-        if created:
-            subscriber.regions.set(regions)
-            kind = Delivery.Kind.CONFIRM
-        elif subscriber.state in (Subscriber.State.PENDING, Subscriber.State.UNSUBSCRIBED):
-            # Not confirmed: the latest request's choices stand, and the owner confirms them.
-            subscriber.language = language
-            subscriber.timezone = zone or ""
-            subscriber.notify_start_end = notify_start_end
-            subscriber.state = Subscriber.State.PENDING
-            subscriber.state_reason = ""
-            subscriber.save(update_fields=["language", "timezone", "notify_start_end", "state", "state_reason"])
-            subscriber.regions.set(regions)
-            kind = Delivery.Kind.CONFIRM
-        elif subscriber.state == Subscriber.State.CONFIRMED:
-            # Nobody but the owner changes a confirmed subscription: they get a link to do it themselves.
-            kind = Delivery.Kind.ALREADY_SUBSCRIBED
+        savepoint = transaction.savepoint()
+        try:
+            kind, delivery_id = _request(email, regions, language, zone, notify_start_end, now)
+        except BaseException:
+            transaction.savepoint_rollback(savepoint)
+            raise
+        if suppressed or kind is None:
+            kind = None
+            transaction.savepoint_rollback(savepoint)  # nothing stays, not even the address
         else:
-            return None  # suppressed after a bounce or complaint: no mail at all
-        queue_personal(subscriber, kind, now)
+            transaction.savepoint_commit(savepoint)
+        # The nudge goes out either way; for a rolled-back row the worker finds nothing to send.
+        queueing.publish_on_commit(queueing.SEND_CHUNK, [[delivery_id]])
     return kind
 
 
-def queue_personal(subscriber, kind, now):
-    """One outbox row for a mail about the subscription itself, sent once the transaction commits."""
+def _request(email, regions, language, zone, notify_start_end, now):
+    """The writes of one subscribe request, the same statements for every state; returns (kind or None, row id)."""
+    Subscriber.objects.bulk_create(
+        [
+            Subscriber(
+                email=email, language=language, timezone=zone or "", notify_start_end=notify_start_end, created_at=now
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    subscriber = Subscriber.objects.select_for_update().get(canonical_email=canonical(email))
+    # Not confirmed (or new): the latest request's choices stand, and the owner confirms them. Nobody but the owner
+    # changes a confirmed subscription: they get a link to do it themselves.
+    open_states = [Subscriber.State.PENDING, Subscriber.State.UNSUBSCRIBED]
+    is_open = subscriber.state in open_states
+    Subscriber.objects.filter(pk=subscriber.pk, state__in=open_states).update(
+        language=language,
+        timezone=zone or "",
+        notify_start_end=notify_start_end,
+        state=Subscriber.State.PENDING,
+        state_reason="",
+        updated_at=now,
+    )
+    membership = Subscriber.regions.through
+    current = set(membership.objects.filter(subscriber_id=subscriber.pk).values_list("region_id", flat=True))
+    wanted = {region.pk for region in regions} if is_open else current
+    membership.objects.filter(subscriber_id=subscriber.pk).exclude(region_id__in=wanted).delete()
+    membership.objects.bulk_create(
+        [membership(subscriber_id=subscriber.pk, region_id=region_id) for region_id in sorted(wanted)],
+        ignore_conflicts=True,
+    )
+    if is_open:
+        kind = Delivery.Kind.CONFIRM
+    elif subscriber.state == Subscriber.State.CONFIRMED:
+        kind = Delivery.Kind.ALREADY_SUBSCRIBED
+    else:
+        kind = None  # suppressed: the row below is written and rolled back, like every suppressed address's
+    delivery = _personal_row(subscriber, kind or Delivery.Kind.ALREADY_SUBSCRIBED, now)
+    return kind, delivery.pk
+
+
+def _personal_row(subscriber, kind, now):
     Subscriber.objects.filter(pk=subscriber.pk).update(confirm_requests=F("confirm_requests") + 1)
     number = Subscriber.objects.values_list("confirm_requests", flat=True).get(pk=subscriber.pk)
-    delivery = Delivery.objects.create(subscriber=subscriber, kind=kind, sequence=number, created_at=now)
-    queueing.publish_on_commit(queueing.SEND_CHUNK, [[delivery.pk]])  # if the broker is down, the beat sends it
-    return delivery
+    return Delivery.objects.create(subscriber=subscriber, kind=kind, sequence=number, created_at=now)
 
 
 def confirm(subscriber, now=None):
@@ -98,22 +128,64 @@ def unsubscribe(subscriber, reason="unsubscribed", now=None):
     return bool(changed)
 
 
-def suppress(subscriber, reason):
+def suppress(subscriber, reason, event=None, now=None):
     """A hard bounce, a complaint or an ESP unsubscribe: never mail this address again. True if it changed."""
+    return suppress_address(subscriber.email, reason, event, now) > 0
+
+
+def suppress_address(email, reason, event=None, now=None):
+    """Record the address as suppressed (a keyed hash) and suppress its subscriber, if any; returns how many changed.
+
+    The suppression outlives the subscriber: after "Delete my data" the address stays suppressed, and no address is
+    kept. ``event`` is the ProcessedEvent that caused it, shown in the admin.
+    """
+    now = now or timezone.now()
     with transaction.atomic():
-        changed = (
-            Subscriber.objects.filter(pk=subscriber.pk)
-            .exclude(state=Subscriber.State.SUPPRESSED)
-            .update(state=Subscriber.State.SUPPRESSED, state_reason=reason[:300])
+        Suppression.objects.get_or_create(
+            address_hash=address_hash(email), defaults={"reason": reason[:300], "event": event, "created_at": now}
         )
-        Delivery.objects.filter(subscriber=subscriber, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.SUPPRESSED, last_error=reason[:500]
-        )
-    return bool(changed)
+        changed = 0
+        for subscriber in Subscriber.objects.filter(canonical_email=canonical(email)):
+            changed += (
+                Subscriber.objects.filter(pk=subscriber.pk)
+                .exclude(state=Subscriber.State.SUPPRESSED)
+                .update(state=Subscriber.State.SUPPRESSED, state_reason=reason[:300], updated_at=now)
+            )
+            Delivery.objects.filter(subscriber=subscriber, status=Delivery.Status.PENDING).update(
+                status=Delivery.Status.SUPPRESSED, last_error=reason[:500]
+            )
+    return changed
+
+
+def lift_suppression(suppression, actor_label):
+    """A superuser's decision to mail the address again: the suppression goes, its subscriber (if any) comes back.
+
+    A subscriber who had confirmed is confirmed again; one who had not must subscribe again. Returns the subscriber.
+    """
+    with transaction.atomic():
+        suppression = Suppression.objects.select_for_update().get(pk=suppression.pk)
+        found = None
+        for subscriber in Subscriber.objects.filter(state=Subscriber.State.SUPPRESSED):
+            if address_hash(subscriber.email) == suppression.address_hash:
+                found = subscriber
+                break
+        suppression.delete()
+        if found is not None:
+            found.state = Subscriber.State.CONFIRMED if found.confirmed_at else Subscriber.State.UNSUBSCRIBED
+            found.state_reason = f"suppression lifted by {actor_label}"[:300]
+            found.save(update_fields=["state", "state_reason", "updated_at"])
+    if found is not None:
+        queueing.schedule_due_on_commit()
+    return found
+
+
+def suppression_of(subscriber):
+    """The Suppression row for this subscriber's address, or None."""
+    return Suppression.objects.filter(address_hash__in=address_hashes(subscriber.email)).select_related("event").first()
 
 
 def forget(subscriber):
-    """Delete the subscriber and every delivery row about them."""
+    """Delete the subscriber and every delivery row about them. A suppression stays, as a keyed hash only."""
     subscriber.delete()
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from notifications import subscriptions, tokens
+from notifications.addresses import canonical
 from notifications.forms import PreferencesForm, SubscribeForm
 from notifications.models import Subscriber
 
@@ -30,7 +31,7 @@ def rate_limited(request, email=None):
     if email and is_ratelimited(
         request,
         group="subscribe-address",
-        key=lambda group, req: email,
+        key=lambda group, req: canonical(email),  # TARGET@ and target@ are one mailbox, and one budget
         rate=settings.SUBSCRIBE_RATE_PER_ADDRESS,
         increment=True,
     ):
@@ -80,10 +81,15 @@ def _subscriber(request, purpose, token):
     return subscriber, None
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, token):
+    """GET (and HEAD) show one button and change nothing, as mail scanners fetch links; the button's POST confirms."""
     subscriber, error = _subscriber(request, tokens.CONFIRM, token)
     if error:
         return error
+    if request.method != "POST":
+        with translation.override(subscriber.language):
+            return render(request, "subscriptions/confirm.html", {"subscriber": subscriber})
     subscriptions.confirm(subscriber)
     with translation.override(subscriber.language):
         return render(

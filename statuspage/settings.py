@@ -313,6 +313,13 @@ ANYMAIL = {
 }
 if env_str("ANYMAIL_WEBHOOK_SECRET"):
     ANYMAIL["WEBHOOK_SECRET"] = env_str("ANYMAIL_WEBHOOK_SECRET")
+# The tracking webhook is closed by default: only /anymail/<ANYMAIL_ESP>/tracking/ answers, and only with the
+# secret's credentials (notifications.webhooks); `check --deploy` errors on an ESP without ANYMAIL_WEBHOOK_SECRET.
+# Signed subscription links are credentials: every handler cuts their tokens out (and the notifications app does so
+# on Django's request and runserver loggers, whose records also reach Django's own handlers).
+LOGGING.setdefault("filters", {})["redact_links"] = {"()": "notifications.logs.RedactLinks"}
+for _handler in LOGGING["handlers"].values():
+    _handler.setdefault("filters", []).append("redact_links")
 
 # How long before a window's start each reminder goes out: a list of timedeltas, longest first.
 NOTIFY_REMINDER_LEADS = env_durations("NOTIFY_REMINDER_LEADS", "24h")

@@ -4,6 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from notifications import webhooks
 from statuspage import badges, feeds, metrics, sla_views, views
 from statuspage.health import healthz
 
@@ -30,5 +31,6 @@ urlpatterns = [
     path("badge.svg", badges.badge, name="badge"),
     path("badge/<slug:slug>.svg", badges.region_badge, name="region-badge"),
     path("", include("notifications.urls")),
-    path("anymail/", include("anymail.urls")),
+    # Only the configured ESP's tracking webhook, only with its secret (notifications.webhooks): closed by default.
+    path("anymail/<slug:esp>/tracking/", webhooks.tracking, name="anymail-tracking"),
 ]

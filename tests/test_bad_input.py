@@ -335,6 +335,44 @@ HTTP_CASES = {
 }
 
 
+# --- begin: addresses without a public domain ------------------------------------------------------------------
+# Exact statuses: the form is shown again with its error (400), the API answers 400 naming `email`.
+NOT_PUBLIC = ["a@localhost", "a@[127.0.0.1]", "a@[IPv6:::1]", "a@127.0.0.1", "a@intranet", "a@printer.local"]
+ADDRESS_CASES = {
+    **{
+        f"subscribe form: {address}": (
+            400,
+            lambda c, w, a=address: form(c, w, "/subscribe/", {**GOOD_SUBSCRIBE, "email": a}),
+        )
+        for address in NOT_PUBLIC
+    },
+    **{
+        f"subscribe API: {address}": (
+            400,
+            lambda c, w, a=address: api(c, w, "post", "/api/v1/subscriptions/", {**GOOD_SUBSCRIBE, "email": a}),
+        )
+        for address in NOT_PUBLIC
+    },
+}
+
+
+@pytest.mark.parametrize("case", list(ADDRESS_CASES))
+def test_an_address_without_a_public_domain_gets_its_exact_status_and_changes_nothing(client, world, case):
+    status, send = ADDRESS_CASES[case]
+    before = snapshot()
+    with time_machine.travel(NOW, tick=False):
+        response = send(client, world)
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    if response["Content-Type"].startswith("application/json"):
+        assert response.json()["errors"] == {"email": ["Use an address at a public internet domain."]}
+    else:
+        assert "Use an address at a public internet domain." in response.content.decode()
+    assert snapshot() == before
+
+
+# --- end: addresses without a public domain --------------------------------------------------------------------
+
+
 @pytest.mark.parametrize("case", list(HTTP_CASES))
 def test_bad_request_gets_a_clear_4xx_and_changes_nothing(client, world, case):
     if case.startswith("admin"):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from maintenance import lifecycle, rule, zonerules
+from maintenance import editing, lifecycle, rule, zonerules
 from maintenance.admin.forms import ExtendForm, RescheduleForm, WindowForm
 from maintenance.models import AuditEvent, Window
 
@@ -127,9 +127,7 @@ class WindowAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     # Status and times change only through the lifecycle (the actions and the reschedule/extend forms).
-    readonly_fields = [
-        name for name in fields if name not in ("title", "release_summary", "auto_start", "auto_complete")
-    ]
+    readonly_fields = [name for name in fields if name not in editing.EDITABLE]
     inlines = [AuditTrailInline]
 
     @admin.display(description=_("month"), ordering="month")
@@ -182,6 +180,11 @@ class WindowAdmin(admin.ModelAdmin):
         if request.method == "POST" and getattr(response, "context_data", {}).get("errors"):
             response.status_code = 400  # the form is shown again with its errors: nothing was saved
         return response
+
+    def save_model(self, request, obj, form, change):
+        # The text and the flags go through the editing service, which writes the audit event.
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in editing.EDITABLE}
+        editing.edit_window(obj, actor=request.user, **changes)
 
     # --- actions: each window is reported on its own; a refusal never stops the others ---
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from maintenance import lifecycle, planning
 from maintenance.models import Window
-from notifications import outbox
+from notifications import schedule
 from notifications.models import Delivery, Subscriber
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -87,7 +87,7 @@ def test_release_manager_starts_and_completes_a_window_and_sees_countdown_and_pr
     assert "Started." in page.locator(".messagelist").inner_text()
 
     # The outbox plans the started notice, then sends it: the page shows both without a reload.
-    assert outbox.plan()[Delivery.Kind.STARTED] == 1
+    assert schedule.create_due()[Delivery.Kind.STARTED] == 1
     page.wait_for_function(
         "element => element.textContent.includes('Started: 0 of 1 sent, 1 pending')",
         arg=progress.element_handle(),

@@ -33,7 +33,8 @@ def test_a_subscriber_gets_one_confirmation_one_announcement_one_reminder_and_no
         [confirmation] = mail.outbox
         confirm_url = re.search(r"http://\S+/subscription/confirm/\S+/", confirmation.body)[0]
         with run(execute=True):
-            assert client.get(path_of(confirm_url)).status_code == 200
+            assert client.get(path_of(confirm_url)).status_code == 200  # the page with the button
+            assert client.post(path_of(confirm_url)).status_code == 200
         with run(execute=True):
             lifecycle.announce(window, now=NOW)  # the lifecycle's signal queues schedule_due after commit
         assert [m.subject for m in mail.outbox][1:] == ["Scheduled maintenance in EU (Frankfurt): Monthly release"]

@@ -19,7 +19,7 @@ def state_of(subscriber):
 def test_confirming_twice_is_harmless(client, make_subscriber):
     pending = make_subscriber(state="pending")
     url = link("confirm", tokens.CONFIRM, pending)
-    first, second = client.get(url), client.get(url)
+    first, second = client.post(url), client.post(url)
     assert (first.status_code, second.status_code) == (200, 200)
     assert b"will now get maintenance notices" in second.content
     subscriber = Subscriber.objects.get()
@@ -138,3 +138,80 @@ def test_unconfirmed_subscribers_are_purged_after_thirty_days(make_subscriber):
     make_subscriber("kept@example.com", state="confirmed", created_at=now - timedelta(days=300))
     assert purge_unconfirmed() == 1
     assert sorted(Subscriber.objects.values_list("email", flat=True)) == ["kept@example.com", "new@example.com"]
+
+
+def test_a_confirmation_link_opened_by_get_shows_one_button_and_confirms_only_on_post(make_subscriber):
+    """A mail scanner that fetches the link confirms nothing; the owner's click on the button does."""
+    from django.test import Client
+
+    pending = make_subscriber(state="pending")
+    url = link("confirm", tokens.CONFIRM, pending)
+    client = Client(enforce_csrf_checks=True)
+    for _fetch in range(2):
+        page = client.get(url)
+        assert page.status_code == 200
+        assert state_of(pending) == "pending"
+    html = page.content.decode().split('<main id="main">')[1].split("</main>")[0]
+    assert html.count("<button") == 1 and html.count('<form method="post"') == 1
+    assert '<button type="submit">Confirm</button>' in html
+    assert "Send maintenance notices to ada@example.com?" in html
+    assert client.head(url).status_code == 200 and state_of(pending) == "pending"
+    token = page.context["csrf_token"]
+    response = client.post(url, {"csrfmiddlewaretoken": str(token)})
+    assert response.status_code == 200 and b"will now get maintenance notices" in response.content
+    assert state_of(pending) == "confirmed"
+
+
+def test_get_of_an_unsubscribe_or_manage_link_changes_nothing(client, announced_row):
+    ada = announced_row.subscriber
+    for url in (link("unsubscribe", tokens.UNSUBSCRIBE, ada), link("manage", tokens.MANAGE, ada)):
+        assert client.get(url).status_code == 200
+        assert client.get(url + "?action=delete&List-Unsubscribe=One-Click").status_code == 200
+    ada.refresh_from_db()
+    announced_row.refresh_from_db()
+    assert (ada.state, announced_row.status) == ("confirmed", "pending")
+
+
+def every_stored_text():
+    """Every character-field value of every row of every installed model."""
+    from django.apps import apps
+    from django.db import models
+
+    for model in apps.get_models():
+        names = [f.attname for f in model._meta.concrete_fields if isinstance(f, models.CharField | models.TextField)]
+        names += [f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField)]
+        for row in model.objects.values_list(*names) if names else []:
+            yield from (str(value) for value in row)
+
+
+def test_delete_my_data_keeps_a_complained_address_suppressed_and_keeps_no_address(
+    client, announced_row, django_capture_on_commit_callbacks, eager
+):
+    import json
+
+    from anymail.signals import AnymailTrackingEvent, tracking
+    from django.core import mail
+
+    from notifications.addresses import address_hash
+    from notifications.models import ProcessedEvent, Suppression
+
+    ada = announced_row.subscriber
+    event = AnymailTrackingEvent(event_type="complained", recipient="ADA@example.com", event_id="c-1")
+    tracking.send(sender=object, event=event, esp_name="Postmark")
+    url = link("manage", tokens.MANAGE, ada)
+    assert client.post(url, {"action": "delete"}).status_code == 200
+
+    assert Subscriber.objects.count() == 0
+    assert not [text for text in every_stored_text() if "ada@example.com" in text.lower()]
+    assert Suppression.objects.get().address_hash == address_hash("ada@example.com")
+    assert ProcessedEvent.objects.get().recipient_hash == address_hash("ada@example.com")
+
+    # Anyone asks to subscribe the address again: the same answer as ever, no mail, and nothing stored.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/subscriptions/",
+            json.dumps({"email": "Ada@Example.com", "regions": ["us"], "language": "en"}),
+            content_type="application/json",
+        )
+    assert response.status_code == 202
+    assert mail.outbox == [] and Subscriber.objects.count() == 0 and Delivery.objects.count() == 0

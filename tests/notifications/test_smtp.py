@@ -69,7 +69,7 @@ def test_confirmation_announcement_and_one_click_over_real_smtp(
             r"http://\S+/subscription/confirm/\S+/", confirmation.get_body(("plain",)).get_content()
         )[0]
         with run(execute=True):
-            assert client.get(urlsplit(confirm_url).path).status_code == 200
+            assert client.post(urlsplit(confirm_url).path).status_code == 200
         with run(execute=True):
             lifecycle.announce(window, now=NOW)
 
