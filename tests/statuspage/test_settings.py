@@ -117,6 +117,7 @@ def test_the_beat_schedule_runs_every_periodic_task_and_each_is_registered(setti
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert tasks == {
         "maintenance.tasks.advance_windows",
+        "maintenance.tasks.check_zone_rules",
         "maintenance.tasks.plan_windows",
         "maintenance.tasks.purge_idempotency_keys",
         "notifications.tasks.schedule_due",
