@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -22,6 +22,8 @@ ACTION_LABEL = {
     "start": gettext_lazy("Started"),
     "complete": gettext_lazy("Completed"),
     "extend": gettext_lazy("Extended"),
+    "restore": gettext_lazy("Planned again"),
+    "edit": gettext_lazy("Details updated"),
 }
 
 
@@ -68,6 +70,7 @@ def window_detail(request, pk):
         {
             "window": window,
             "label": status_label(window, now),
+            "summary": window.summary_in(translation.get_language()),
             "events": events,
             "calendar": reverse("feed-region-ics", args=[window.region.slug]),
         },

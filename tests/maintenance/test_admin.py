@@ -71,8 +71,10 @@ ACTION_CASES = [(case, expected) for case, expected in CASES if case[1] in ADMIN
 def test_every_transition_through_the_admin_action(admin_client, manager, window, case, expected):
     from_state, action = case
     window = bring_to(window, from_state)
+    # Confirmed as the pages ask: announce anyway, start early (NOW is weeks ahead) with a reason, cancel.
+    confirmed = {"confirm": "yes", "force": "on", "reason": "test"}
     response = admin_client.post(
-        CHANGELIST, {"action": ADMIN_ACTIONS[action], "_selected_action": [window.pk]}, follow=True
+        CHANGELIST, {"action": ADMIN_ACTIONS[action], "_selected_action": [window.pk], **confirmed}, follow=True
     )
     assert response.status_code == 200
     [message] = texts(response)
@@ -94,7 +96,9 @@ def test_an_action_reports_each_window_on_its_own(admin_client, regions):
     us = Window.objects.get(region__slug="us", month="2026-11-01")
     bring_to(us, "cancelled")
     response = admin_client.post(
-        CHANGELIST, {"action": "announce_windows", "_selected_action": [lifecycle_plan.pk, us.pk]}, follow=True
+        CHANGELIST,
+        {"action": "announce_windows", "_selected_action": [lifecycle_plan.pk, us.pk], "confirm": "yes"},
+        follow=True,
     )
     assert sorted(texts(response)) == sorted(
         [f"{lifecycle_plan}: Announced.", f"{us}: The window is cancelled, so it cannot be announced."]
@@ -131,10 +135,17 @@ def test_changelist_filters_by_region_local_month_and_status(admin_client, regio
 def test_reschedule_form_changes_times_through_the_lifecycle(admin_client, manager, window):
     url = f"{CHANGELIST}{window.pk}/reschedule/"
     assert admin_client.get(url).status_code == 200
+    assert "New start (Europe/Berlin)" in admin_client.get(url).content.decode()
+    # Frankfurt's wall-clock time (CET, UTC+1): 22:00 there is 21:00 UTC.
     response = admin_client.post(
-        url, {"starts_at": "2026-12-05 21:00", "ends_at": "2026-12-05 21:45", "reason": "Freeze week"}, follow=True
+        url, {"starts_at": "2026-12-05 22:00", "ends_at": "2026-12-05 22:45", "reason": "Freeze week"}, follow=True
     )
     assert response.redirect_chain[-1][0] == f"{CHANGELIST}{window.pk}/change/"
+    # The message shows the new time, in the region's zone and in UTC.
+    assert texts(response) == [
+        "EU (Frankfurt) 2026-12-05 21:00 UTC: Rescheduled. "
+        "Now Sat 2026-12-05 22:00–22:45 CET (Europe/Berlin), Sat 2026-12-05 21:00–21:45 UTC."
+    ]
     window.refresh_from_db()
     assert (window.starts_at.isoformat(), window.ends_at.isoformat(), window.sequence) == (
         "2026-12-05T21:00:00+00:00",
@@ -166,7 +177,7 @@ def test_extend_form_pushes_the_end_back(admin_client, window):
 def test_change_form_edits_text_and_flags_but_never_status_or_times(admin_client, window):
     url = f"{CHANGELIST}{window.pk}/change/"
     page = admin_client.get(url).content.decode()
-    assert "Reschedule" in page and "Extend" in page
+    assert "Reschedule" in page and "Extend" not in page  # a planned window cannot be extended yet
     response = admin_client.post(
         url,
         {
@@ -213,7 +224,7 @@ def test_no_overlap_no_warning(admin_client, window):
 def test_freezing_a_month_cancels_its_planned_windows_in_that_region(admin_client, regions, window):
     response = admin_client.post(
         "/admin/maintenance/freeze/add/",
-        {"month": "2026-11-01", "region": regions["eu-frankfurt"].pk, "reason": "Year-end freeze"},
+        {"month": "2026-11-01", "region": regions["eu-frankfurt"].pk, "reason": "Year-end freeze", "confirm": "yes"},
     )
     assert response.status_code == 302
     assert Freeze.objects.get().region == regions["eu-frankfurt"]
@@ -224,7 +235,7 @@ def test_freezing_a_month_cancels_its_planned_windows_in_that_region(admin_clien
 def test_freezing_a_month_for_all_regions_keeps_announced_windows_and_warns(admin_client, regions, window):
     bring_to(window, "scheduled")
     response = admin_client.post(
-        "/admin/maintenance/freeze/add/", {"month": "2026-11-01", "reason": "All"}, follow=True
+        "/admin/maintenance/freeze/add/", {"month": "2026-11-01", "reason": "All", "confirm": "yes"}, follow=True
     )
     assert f"{window} is already announced or running; cancel it yourself if it must not happen." in texts(response)
     assert set(Window.objects.filter(month="2026-11-01").values_list("status", flat=True)) == {"cancelled", "scheduled"}
@@ -232,7 +243,7 @@ def test_freezing_a_month_for_all_regions_keeps_announced_windows_and_warns(admi
 
 def test_audit_log_admin_is_read_only_and_filterable(admin_client, manager, window):
     lifecycle.announce(window, actor=manager, now=NOW)
-    lifecycle.start(window, now=NOW)
+    lifecycle.start(window, now=window.starts_at)
     event = AuditEvent.objects.get(action="announce")
     assert admin_client.get("/admin/maintenance/auditevent/add/").status_code == 403
     assert admin_client.post(f"/admin/maintenance/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
@@ -314,4 +325,4 @@ def test_an_incident_cannot_be_moved_to_start_after_its_resolution(admin_client,
 def test_the_reschedule_form_speaks_german(admin_client, window):
     with translation.override("en"):  # puts English back after the German request
         page = admin_client.get(f"{CHANGELIST}{window.pk}/reschedule/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    assert "Neuer Beginn (UTC)" in page and 'value="Verschieben"' in page and "Geplant" in page
+    assert "Neuer Beginn (Europe/Berlin)" in page and 'value="Verschieben"' in page and "Geplant" in page

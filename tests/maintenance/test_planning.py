@@ -176,9 +176,9 @@ def test_freeze_for_all_regions_leaves_announced_running_and_finished_windows_to
     planning.plan(NOW, 1)
     november = {w.region.slug: w for w in Window.objects.select_related("region").filter(month="2026-11-01")}
     lifecycle.announce(november["us"], now=NOW)
-    lifecycle.start(november["japan"], now=NOW)
+    lifecycle.start(november["japan"], now=NOW, force=True, reason="test")
     lifecycle.complete(november["japan"], now=NOW)
-    lifecycle.start(november["india"], now=NOW)
+    lifecycle.start(november["india"], now=NOW, force=True, reason="test")
     lifecycle.cancel(november["australia"], now=NOW)
     outcomes = planning.freeze(Freeze(month=date(2026, 11, 1)), now=NOW)
     left = {o.window.region.slug: o.message for o in outcomes if not o.cancelled}
