@@ -326,3 +326,226 @@ def test_the_reschedule_form_speaks_german(admin_client, window):
     with translation.override("en"):  # puts English back after the German request
         page = admin_client.get(f"{CHANGELIST}{window.pk}/reschedule/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Neuer Beginn (Europe/Berlin)" in page and 'value="Verschieben"' in page and "Geplant" in page
+
+
+# --- freezes ask first and can be lifted -----------------------------------------------------------------
+
+
+def test_a_new_freeze_shows_what_it_will_do_and_saves_nothing_until_confirmed(admin_client, regions, window):
+    announced = Window.objects.get(region__slug="us", month="2026-11-01")
+    lifecycle.announce(announced, now=NOW)
+    form = {"month": "2026-11-01", "region": "", "reason": "Year end"}
+    page = admin_client.post("/admin/maintenance/freeze/add/", form)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"{window}: will be cancelled (it is only planned)." in html
+    assert f"{announced} is already announced or running; cancel it yourself if it must not happen." in html
+    assert 'name="confirm"' in html and 'name="reason" value="Year end"' in html
+    assert not Freeze.objects.exists() and Window.objects.get(pk=window.pk).status == "planned"
+    assert not AuditEvent.objects.exclude(action="announce").exists()
+    response = admin_client.post("/admin/maintenance/freeze/add/", {**form, "confirm": "yes"}, follow=True)
+    assert f"{window}: cancelled, the month is frozen." in texts(response)
+    assert Window.objects.get(pk=window.pk).status == "cancelled"
+    assert AuditEvent.objects.get(action="freeze").actor_label == "rm"
+
+
+def test_deleting_a_freeze_says_what_lifting_does_then_plans_the_windows_again(admin_client, regions, window):
+    from maintenance import planning
+
+    frozen = Freeze(month=window.month, region=window.region)
+    planning.freeze(frozen, now=NOW)
+    url = f"/admin/maintenance/freeze/{frozen.pk}/delete/"
+    page = admin_client.get(url).content.decode()
+    assert f"{window}: will be planned again." in page
+    assert Window.objects.get(pk=window.pk).status == "cancelled"
+    response = admin_client.post(url, {"post": "yes"}, follow=True)
+    assert f"{window}: planned again, the freeze is lifted." in texts(response)
+    assert Window.objects.get(pk=window.pk).status == "planned" and not Freeze.objects.exists()
+    assert AuditEvent.objects.get(window=window, action="restore").actor_label == "rm"
+    assert AuditEvent.objects.get(action="lift").actor_label == "rm"
+
+
+# --- a start weeks early asks for force and a reason --------------------------------------------------------
+
+
+def test_the_start_action_asks_before_starting_a_window_weeks_early(admin_client, window):
+    selected = {"action": "start_windows", "_selected_action": [window.pk]}
+    page = admin_client.post(CHANGELIST, selected)
+    assert page.status_code == 200
+    assert f"{window} starts more than 60 minutes from now." in page.content.decode()
+    assert Window.objects.get(pk=window.pk).status == "planned"
+    refused = admin_client.post(CHANGELIST, {**selected, "confirm": "yes", "reason": "hotfix"})
+    assert refused.status_code == 400 and Window.objects.get(pk=window.pk).status == "planned"
+    no_reason = admin_client.post(CHANGELIST, {**selected, "confirm": "yes", "force": "on"})
+    assert "Give a reason to start a window early." in no_reason.content.decode()
+    response = admin_client.post(
+        CHANGELIST, {**selected, "confirm": "yes", "force": "on", "reason": "hotfix"}, follow=True
+    )
+    assert texts(response) == [f"{window}: Started."]
+    event = AuditEvent.objects.get(window=window, action="start")
+    assert (event.reason, event.changes["forced"], event.actor_label) == ("hotfix", [False, True], "rm")
+
+
+def test_the_start_button_on_a_window_page_asks_the_same(admin_client, window, clock):
+    url = f"{CHANGELIST}{window.pk}/start/"
+    assert "Start early" in admin_client.get(url).content.decode()
+    refused = admin_client.post(url, {"reason": "hotfix"})
+    assert refused.status_code == 400 and Window.objects.get(pk=window.pk).status == "planned"
+    admin_client.post(url, {"reason": "hotfix", "force": "on"})
+    assert Window.objects.get(pk=window.pk).status == "in_progress"
+
+
+def test_within_the_lead_the_start_action_starts_without_asking(admin_client, manager, window, clock):
+    clock.move_to(window.starts_at - timedelta(minutes=30))
+    admin_client.force_login(manager)  # the session of 18 days ago has expired
+    response = admin_client.post(CHANGELIST, {"action": "start_windows", "_selected_action": [window.pk]}, follow=True)
+    assert texts(response) == [f"{window}: Started."]
+
+
+# --- one release, one form; warnings before announcing without words --------------------------------------
+
+
+def test_announcing_a_window_without_title_or_summary_warns_first(admin_client, regions, window):
+    titled = Window.objects.get(region__slug="us", month="2026-11-01")
+    titled.title, titled.release_summary = "Release 26.11", "Faster search."
+    titled.save()
+    selected = {"action": "announce_windows", "_selected_action": [window.pk, titled.pk]}
+    page = admin_client.post(CHANGELIST, selected).content.decode()
+    assert f"{window} has no title and no release summary." in page and str(titled) not in page.split("<ul>")[0]
+    assert set(Window.objects.filter(pk__in=[window.pk, titled.pk]).values_list("status", flat=True)) == {"planned"}
+    confirmed = admin_client.post(CHANGELIST, {**selected, "confirm": "yes"}, follow=True)
+    assert sorted(texts(confirmed)) == sorted([f"{window}: Announced.", f"{titled}: Announced."])
+    assert set(Window.objects.filter(pk__in=[window.pk, titled.pk]).values_list("status", flat=True)) == {"scheduled"}
+    # Fully described windows are announced at once.
+    other = Window.objects.get(region__slug="japan", month="2026-11-01")
+    other.title, other.release_summary = "Release 26.11", "Faster search."
+    other.save()
+    response = admin_client.post(
+        CHANGELIST, {"action": "announce_windows", "_selected_action": [other.pk]}, follow=True
+    )
+    assert texts(response) == [f"{other}: Announced."]
+
+
+def test_the_announce_button_warns_about_a_missing_title(admin_client, window):
+    window.release_summary = "Faster search."
+    window.save()
+    page = admin_client.get(f"{CHANGELIST}{window.pk}/announce/").content.decode()
+    assert "has no title: it would be announced as “Monthly release”." in page
+    admin_client.post(f"{CHANGELIST}{window.pk}/announce/", {"reason": "November"})
+    assert Window.objects.get(pk=window.pk).status == "scheduled"
+
+
+def test_one_form_sets_the_title_and_summary_of_a_release_in_each_language(admin_client, regions, window):
+    chosen = list(Window.objects.filter(month="2026-11-01", region__slug__in=["eu-frankfurt", "us", "japan"]))
+    selected = {"action": "set_release_texts", "_selected_action": [w.pk for w in chosen]}
+    page = admin_client.post(CHANGELIST, selected).content.decode()
+    assert "Release summary (Deutsch)" in page and 'name="apply"' in page
+    response = admin_client.post(
+        CHANGELIST,
+        {
+            **selected,
+            "apply": "yes",
+            "title": "Release 26.11",
+            "release_summary": "Faster search.",
+            "release_summary_de": "Schnellere Suche.",
+            "reason": "release notes",
+        },
+        follow=True,
+    )
+    assert texts(response) == ["Title and release summary set for 3 windows."]
+    for w in Window.objects.filter(pk__in=[w.pk for w in chosen]):
+        assert (w.title, w.release_summary, w.release_summary_translations) == (
+            "Release 26.11",
+            "Faster search.",
+            {"de": "Schnellere Suche."},
+        )
+        assert (w.summary_in("de"), w.summary_in("de-at"), w.summary_in("en"), w.summary_in("fr")) == (
+            "Schnellere Suche.",
+            "Schnellere Suche.",
+            "Faster search.",
+            "Faster search.",
+        )
+    event = AuditEvent.objects.get(window=window, action="edit")
+    assert (event.actor_label, event.reason, event.changes["title"]) == ("rm", "release notes", ["", "Release 26.11"])
+    untouched = Window.objects.get(region__slug="india", month="2026-11-01")
+    assert untouched.title == "" and not AuditEvent.objects.filter(window=untouched).exists()
+    bad = admin_client.post(CHANGELIST, {**selected, "apply": "yes", "title": "two\nlines"})
+    assert bad.status_code == 400
+
+
+def test_the_change_form_edits_the_german_summary_and_audits_text_changes(admin_client, window):
+    url = f"{CHANGELIST}{window.pk}/change/"
+    assert "Release summary (Deutsch)" in admin_client.get(url).content.decode()
+    response = admin_client.post(
+        url,
+        {
+            "title": "November release",
+            "release_summary": "Faster search.",
+            "release_summary_de": "Schnellere Suche.",
+            "audit_events-TOTAL_FORMS": "0",
+            "audit_events-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    saved = Window.objects.get(pk=window.pk)
+    assert saved.release_summary_translations == {"de": "Schnellere Suche."}
+    assert AuditEvent.objects.get(window=window, action="edit").changes["release_summary"] == ["", "Faster search."]
+
+
+# --- the list and the window page ------------------------------------------------------------------------
+
+
+def test_the_list_shows_local_and_utc_times_in_24_hours_with_the_zone_and_the_title(admin_client, regions, window):
+    window.title = "Release 26.11"
+    window.save()
+    html = admin_client.get(CHANGELIST).content.decode()
+    assert "Sat 2026-11-28 22:00–23:00 CET (Europe/Berlin)" in html
+    assert "Sat 2026-11-28 21:00–22:00 UTC" in html
+    assert "Release 26.11" in html
+    assert "p.m." not in html
+
+
+def test_the_window_page_has_one_button_per_step_that_applies_now(admin_client, window):
+    def buttons():
+        html = admin_client.get(f"{CHANGELIST}{window.pk}/change/").content.decode()
+        tools = html[html.index('class="object-tools"') : html.index("</ul>", html.index('class="object-tools"'))]
+        return [
+            verb for verb in ("announce", "start", "complete", "cancel", "reschedule", "extend") if f"/{verb}/" in tools
+        ]
+
+    assert buttons() == ["announce", "start", "cancel", "reschedule"]
+    admin_client.post(f"{CHANGELIST}{window.pk}/announce/", {"reason": ""})
+    assert buttons() == ["start", "cancel", "reschedule", "extend"]
+    admin_client.post(f"{CHANGELIST}{window.pk}/start/", {"reason": "early", "force": "on"})
+    assert buttons() == ["complete", "extend"]
+    response = admin_client.post(f"{CHANGELIST}{window.pk}/complete/", {"reason": "done"}, follow=True)
+    assert texts(response)[0].startswith(f"{window}: Completed.")
+    assert buttons() == []
+
+
+def test_the_cancel_button_says_subscribers_will_be_told(admin_client, window):
+    lifecycle.announce(window, now=NOW)
+    page = admin_client.get(f"{CHANGELIST}{window.pk}/cancel/").content.decode()
+    assert "is announced: its subscribers will be sent the cancellation." in page
+    admin_client.post(f"{CHANGELIST}{window.pk}/cancel/", {"reason": "release pulled"})
+    assert AuditEvent.objects.get(window=window, action="cancel").reason == "release pulled"
+
+
+def test_audit_entries_read_as_text_without_json_or_microseconds(admin_client, window, clock):
+    clock.move_to(NOW + timedelta(microseconds=123456))
+    lifecycle.announce(window, reason="November")
+    for url in (f"{CHANGELIST}{window.pk}/change/", "/admin/maintenance/auditevent/"):
+        html = admin_client.get(url).content.decode()
+        assert "status: planned → scheduled" in html
+        assert "announced ends at: — → 2026-11-28 22:00 UTC" in html
+        assert "2026-11-10 12:00 UTC" in html
+        assert "123456" not in html and '"status"' not in html and "T22:00:00" not in html
+    event = AuditEvent.objects.get(action="announce")
+    detail = admin_client.get(f"/admin/maintenance/auditevent/{event.pk}/change/").content.decode()
+    assert "status: planned → scheduled" in detail and "123456" not in detail
+
+
+def test_the_admin_is_titled_with_the_site_name(admin_client, settings):
+    settings.SITE_NAME = "Acme Status"
+    html = admin_client.get("/admin/").content.decode()
+    assert "Acme Status administration" in html and "<title>Acme Status: release windows" in html
