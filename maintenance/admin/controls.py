@@ -6,7 +6,7 @@ buttons on a window's page. Reschedule takes the region's local time and says wh
 """
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from maintenance import lifecycle, release
@@ -15,10 +15,10 @@ from maintenance.models import Window
 
 # verb -> (label, the statuses it applies to)
 CONTROLS = {
-    "announce": (_("Announce"), {Window.Status.PLANNED}),
-    "start": (_("Start"), {Window.Status.PLANNED, Window.Status.SCHEDULED}),
-    "complete": (_("Complete"), {Window.Status.IN_PROGRESS}),
-    "cancel": (_("Cancel"), {Window.Status.PLANNED, Window.Status.SCHEDULED}),
+    "announce": (pgettext_lazy("window action", "Announce"), {Window.Status.PLANNED}),
+    "start": (pgettext_lazy("window action", "Start"), {Window.Status.PLANNED, Window.Status.SCHEDULED}),
+    "complete": (pgettext_lazy("window action", "Complete"), {Window.Status.IN_PROGRESS}),
+    "cancel": (pgettext_lazy("window action", "Cancel"), {Window.Status.PLANNED, Window.Status.SCHEDULED}),
     "reschedule": (_("Reschedule"), {Window.Status.PLANNED, Window.Status.SCHEDULED}),
     "extend": (_("Extend"), {Window.Status.SCHEDULED, Window.Status.IN_PROGRESS}),
 }

@@ -5,7 +5,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from maintenance import incidents
-from maintenance.admin import display
+from maintenance.admin.display import changes_text, instant
 from maintenance.admin.forms import IncidentForm
 from maintenance.models import AuditEvent, Incident, IncidentUpdate
 
@@ -61,7 +61,7 @@ class IncidentAdmin(admin.ModelAdmin):
             format_html_join(
                 "\n",
                 "<div>{} · {} · {} · {}</div>",
-                ((display.instant(e.created_at), e.actor_label, e.action, e.reason) for e in events),
+                ((instant(e.created_at), e.actor_label, e.action, e.reason) for e in events),
             )
             or "–"
         )
@@ -118,11 +118,11 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("when"), ordering="created_at")
     def when(self, event):
-        return display.instant(event.created_at)
+        return instant(event.created_at)
 
     @admin.display(description=_("changes"))
     def summary(self, event):
-        return display.changes_text(event.changes)
+        return changes_text(event.changes)
 
     def has_add_permission(self, request):
         return False

@@ -18,7 +18,18 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from maintenance import lifecycle, release, rule
-from maintenance.admin import controls, display
+from maintenance.admin.controls import (
+    CONTROLS,
+    LocalRescheduleForm,
+    ReasonForm,
+    StartForm,
+    announce_notes,
+    cancel_notes,
+    controls_for,
+    early_windows,
+    start_notes,
+)
+from maintenance.admin.display import changes_text, instant, local_span, utc_span
 from maintenance.admin.forms import ExtendForm, WindowForm
 from maintenance.admin.release import ReleaseTextsMixin
 from maintenance.models import AuditEvent, Window
@@ -60,11 +71,11 @@ class AuditTrailInline(admin.TabularInline):
 
     @admin.display(description=_("when"))
     def when(self, event):
-        return display.instant(event.created_at)
+        return instant(event.created_at)
 
     @admin.display(description=_("changes"))
     def what_changed(self, event):
-        return display.changes_text(event.changes)
+        return changes_text(event.changes)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -152,11 +163,11 @@ class WindowAdmin(ReleaseTextsMixin, admin.ModelAdmin):
 
     @admin.display(description=_("region's time"), ordering="starts_at")
     def local_time(self, window):
-        return display.local_span(window)
+        return local_span(window)
 
     @admin.display(description=_("UTC"), ordering="starts_at")
     def utc_time(self, window):
-        return display.utc_span(window)
+        return utc_span(window)
 
     @admin.display(description=_("title"), ordering="title")
     def title_label(self, window):
@@ -254,7 +265,7 @@ class WindowAdmin(ReleaseTextsMixin, admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "can_manage": self.has_manage_permission(request),
-            "controls": controls.controls_for(window) if window is not None else [],
+            "controls": controls_for(window) if window is not None else [],
         }
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "POST" and getattr(response, "context_data", {}).get("errors"):
@@ -292,22 +303,22 @@ class WindowAdmin(ReleaseTextsMixin, admin.ModelAdmin):
     @admin.action(description=_("Announce the selected windows"), permissions=["manage"])
     def announce_windows(self, request, queryset):
         windows = list(queryset.select_related("region"))
-        notes = controls.announce_notes(windows)
+        notes = announce_notes(windows)
         if notes and "confirm" not in request.POST:
-            return self._ask_first(request, windows, "announce_windows", gettext("Announce"), notes)
+            return self._ask_first(request, windows, "announce_windows", CONTROLS["announce"][0], notes)
         self._run_action(request, windows, lifecycle.announce)
         return None
 
     @admin.action(description=_("Start the selected windows"), permissions=["manage"])
     def start_windows(self, request, queryset):
         windows = list(queryset.select_related("region"))
-        notes = controls.start_notes(windows, timezone.now())
+        notes = start_notes(windows, timezone.now())
         if not notes:
             self._run_action(request, windows, lifecycle.start)
             return None
-        form = controls.StartForm(request.POST if "confirm" in request.POST else None, early=True)
+        form = StartForm(request.POST if "confirm" in request.POST else None, early=True)
         if not form.is_bound or not form.is_valid():
-            return self._ask_first(request, windows, "start_windows", gettext("Start"), notes, form)
+            return self._ask_first(request, windows, "start_windows", CONTROLS["start"][0], notes, form)
         self._run_action(
             request, windows, lifecycle.start, force=form.cleaned_data["force"], reason=form.cleaned_data["reason"]
         )
@@ -320,10 +331,10 @@ class WindowAdmin(ReleaseTextsMixin, admin.ModelAdmin):
     @admin.action(description=_("Cancel the selected windows"), permissions=["manage"])
     def cancel_windows(self, request, queryset):
         windows = list(queryset.select_related("region"))
-        notes = controls.cancel_notes(windows)
-        form = controls.ReasonForm(request.POST if "confirm" in request.POST else None)
+        notes = cancel_notes(windows)
+        form = ReasonForm(request.POST if "confirm" in request.POST else None)
         if notes and (not form.is_bound or not form.is_valid()):
-            return self._ask_first(request, windows, "cancel_windows", gettext("Cancel"), notes, form)
+            return self._ask_first(request, windows, "cancel_windows", CONTROLS["cancel"][0], notes, form)
         reason = form.cleaned_data["reason"] if form.is_bound and form.is_valid() else ""
         self._run_action(request, windows, lifecycle.cancel, reason=reason)
         return None
@@ -333,19 +344,19 @@ class WindowAdmin(ReleaseTextsMixin, admin.ModelAdmin):
     def control_view(self, request, object_id, verb):
         window = get_object_or_404(Window.objects.select_related("region"), pk=object_id)
         now = timezone.now()
-        label = controls.CONTROLS[verb][0]
+        label = CONTROLS[verb][0]
         if verb == "start":
-            early = bool(controls.early_windows([window], now))
-            notes = controls.start_notes([window], now)
+            early = bool(early_windows([window], now))
+            notes = start_notes([window], now)
 
             def form_class(*args, **kwargs):
-                return controls.StartForm(*args, early=early, **kwargs)
+                return StartForm(*args, early=early, **kwargs)
 
             def apply(window, data, user):
                 return lifecycle.start(window, actor=user, reason=data["reason"], force=data["force"])
 
             return self._form_view(request, window, form_class, apply, label, {}, notes)
-        notes = {"announce": controls.announce_notes, "cancel": controls.cancel_notes}.get(verb, lambda ws: [])(
+        notes = {"announce": announce_notes, "cancel": cancel_notes}.get(verb, lambda ws: [])(
             [window]
         )
         transition = getattr(lifecycle, verb)
@@ -353,7 +364,7 @@ class WindowAdmin(ReleaseTextsMixin, admin.ModelAdmin):
         def apply(window, data, user):
             return transition(window, actor=user, reason=data["reason"])
 
-        return self._form_view(request, window, controls.ReasonForm, apply, label, {}, notes)
+        return self._form_view(request, window, ReasonForm, apply, label, {}, notes)
 
     def reschedule_view(self, request, object_id):
         window = get_object_or_404(Window.objects.select_related("region"), pk=object_id)
@@ -363,7 +374,7 @@ class WindowAdmin(ReleaseTextsMixin, admin.ModelAdmin):
             return lifecycle.reschedule(window, data["starts_at"], data["ends_at"], actor=user, reason=data["reason"])
 
         def form_class(*args, **kwargs):
-            return controls.LocalRescheduleForm(*args, zone_name=window.region.timezone, **kwargs)
+            return LocalRescheduleForm(*args, zone_name=window.region.timezone, **kwargs)
 
         local = "%Y-%m-%d %H:%M"
         initial = {
@@ -398,7 +409,7 @@ class WindowAdmin(ReleaseTextsMixin, admin.ModelAdmin):
                         request,
                         f"{moved}: {outcome.message} "
                         + gettext("Now %(local)s, %(utc)s.")
-                        % {"local": display.local_span(moved), "utc": display.utc_span(moved)},
+                        % {"local": local_span(moved), "utc": utc_span(moved)},
                         level,
                     )
                     return HttpResponseRedirect(reverse("admin:maintenance_window_change", args=[window.pk]))
@@ -412,8 +423,8 @@ class WindowAdmin(ReleaseTextsMixin, admin.ModelAdmin):
             "form": form,
             "verb": verb,
             "notes": list(notes),
-            "local_time": display.local_span(window),
-            "utc_time": display.utc_span(window),
+            "local_time": local_span(window),
+            "utc_time": utc_span(window),
             "has_view_permission": True,
         }
         # A form shown again with its errors is a refused request: 400, so scripts and proxies see it failed.
