@@ -37,6 +37,12 @@ class FreezeAdmin(admin.ModelAdmin):
     def where(self, freeze):
         return freeze.region.name if freeze.region_id else gettext("All regions")
 
+    def get_actions(self, request):
+        # Lifting goes through a freeze's own delete page, which says what lifting will restore.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def get_readonly_fields(self, request, obj=None):
         # A freeze is lifted (deleted) and made anew rather than moved, so lifting can restore what it cancelled.
         return ["month", "region"] if obj is not None else []
@@ -74,6 +80,3 @@ class FreezeAdmin(admin.ModelAdmin):
         for outcome in planning.lift(obj, actor=request.user):
             self.message_user(request, outcome.message, messages.INFO if outcome.restored else messages.WARNING)
 
-    def delete_queryset(self, request, queryset):
-        for freeze in queryset.select_related("region"):
-            self.delete_model(request, freeze)

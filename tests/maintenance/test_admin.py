@@ -363,6 +363,8 @@ def test_deleting_a_freeze_says_what_lifting_does_then_plans_the_windows_again(a
     assert Window.objects.get(pk=window.pk).status == "planned" and not Freeze.objects.exists()
     assert AuditEvent.objects.get(window=window, action="restore").actor_label == "rm"
     assert AuditEvent.objects.get(action="lift").actor_label == "rm"
+    # No bulk delete: lifting goes through the page that says what it restores.
+    assert "delete_selected" not in admin_client.get("/admin/maintenance/freeze/").content.decode()
 
 
 # --- a start weeks early asks for force and a reason --------------------------------------------------------
