@@ -1,7 +1,8 @@
 """Edits of a window's own text and automatic flags: the fields the lifecycle does not own.
 
-The admin's change form calls ``edit_window``; status and times stay with ``lifecycle``. Each edit that changes
-something writes one audit event (``action="edit"``) with the old and new value of each field, like the lifecycle's.
+The admin's change form and ``release.describe`` call ``edit_window``; status and times stay with ``lifecycle``.
+Each edit that changes something writes one audit event (``action="edit"``) with the old and new value of each
+field, like the lifecycle's.
 """
 
 from django.db import transaction
@@ -9,8 +10,9 @@ from django.utils import timezone
 
 from maintenance import audit
 from maintenance.models import Window
+from maintenance.validators import validate_one_line_title
 
-EDITABLE = ("title", "release_summary", "auto_start", "auto_complete")
+EDITABLE = ("title", "release_summary", "release_summary_translations", "auto_start", "auto_complete")
 
 
 def edit_window(window, actor=None, reason="", now=None, **changes):
@@ -18,6 +20,8 @@ def edit_window(window, actor=None, reason="", now=None, **changes):
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ValueError(f"Not editable here: {', '.join(unknown)} (status and times change through the lifecycle).")
+    if "title" in changes:
+        changes["title"] = validate_one_line_title(changes["title"])
     now = now or timezone.now()
     with transaction.atomic():
         current = Window.objects.select_for_update(of=("self",)).get(pk=window.pk)

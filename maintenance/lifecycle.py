@@ -9,6 +9,10 @@ transaction, bumps ``sequence`` when customers would see the change, and sends
        │  ╲                   │                     │
        │   ╲──start (unannounced, counts against the SLA)
        └──cancel──▶ cancelled ◀──cancel──┘          └──extend (also while scheduled)
+       ◀──restore── (only a window a freeze cancelled, see ``planning.lift``)
+
+A start more than ``settings.START_LEAD_MINUTES`` before the window's start is
+refused unless the caller passes ``force=True`` with a reason.
 
 Asked for a state the window is already in, a function changes nothing and
 says so in ``Outcome.message``.
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +45,7 @@ DONE = {
     "reschedule": gettext_lazy("Rescheduled."),
     "extend": gettext_lazy("Extended."),
     "zone_rules": gettext_lazy("Moved to keep its local time under the new time-zone rules."),
+    "restore": gettext_lazy("Restored: planned again."),
 }
 REFUSED = {
     "announce": gettext_lazy("The window is %(state)s, so it cannot be announced."),
@@ -49,6 +55,7 @@ REFUSED = {
     "reschedule": gettext_lazy("The window is %(state)s, so it cannot be rescheduled."),
     "extend": gettext_lazy("The window is %(state)s, so it cannot be extended."),
     "zone_rules": gettext_lazy("The window is %(state)s, so only a person may move it."),
+    "restore": gettext_lazy("The window is %(state)s, so it cannot be restored."),
 }
 ZONE_RULES_CHANGED = "time-zone rules changed"
 DERIVED = {"local_date", "local_time", "local_zone"}  # follow starts_at; the audit records starts_at itself
@@ -91,15 +98,43 @@ def announce(window, actor=None, reason="", now=None):
         )
 
 
-def start(window, actor=None, reason="", now=None):
-    """scheduled (or, unannounced, planned) → in_progress."""
+def start(window, actor=None, reason="", now=None, force=False):
+    """scheduled (or, unannounced, planned) → in_progress.
+
+    More than ``START_LEAD_MINUTES`` before the window's start this is refused, unless ``force`` is given with a
+    ``reason``: the early start is then recorded in the audit trail (``forced``).
+    """
     now = now or timezone.now()
     with transaction.atomic():
         window = _lock(window)
         if window.status == Window.Status.IN_PROGRESS:
             return _unchanged(window, _("The window is already in progress."))
         _require(window, {Window.Status.SCHEDULED, Window.Status.PLANNED}, "start")
-        return _apply(window, actor, "start", reason, now, status=Window.Status.IN_PROGRESS, actual_start=now)
+        notes = {}
+        if too_early_to_start(window, now):
+            if not force:
+                raise TransitionError(
+                    _(
+                        "The window starts at %(start)s, more than %(lead)s minutes from now. To start it early, "
+                        "confirm with force and give a reason."
+                    )
+                    % {"start": f"{window.starts_at:%Y-%m-%d %H:%M} UTC", "lead": start_lead_minutes()}
+                )
+            if not (reason or "").strip():
+                raise TransitionError(_("Give a reason to start a window early."))
+            notes = {"forced": [False, True]}
+        return _apply(
+            window, actor, "start", reason, now, notes=notes, status=Window.Status.IN_PROGRESS, actual_start=now
+        )
+
+
+def start_lead_minutes():
+    return settings.START_LEAD_MINUTES
+
+
+def too_early_to_start(window, now):
+    """Whether starting ``window`` at ``now`` needs ``force``: more than the lead before its start."""
+    return now < window.starts_at - timedelta(minutes=start_lead_minutes())
 
 
 def complete(window, actor=None, reason="", now=None, at_announced_end=False):
@@ -121,15 +156,46 @@ def complete(window, actor=None, reason="", now=None, at_announced_end=False):
         return _apply(window, actor, "complete", reason, now, status=Window.Status.COMPLETED, actual_end=actual_end)
 
 
-def cancel(window, actor=None, reason="", now=None):
-    """planned or scheduled → cancelled."""
+def cancel(window, actor=None, reason="", now=None, freeze=None):
+    """planned or scheduled → cancelled.
+
+    ``freeze`` (a label such as "2027-03 (all regions)") marks a cancellation made because the month was frozen;
+    only such a cancellation can be undone, with ``restore``.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         window = _lock(window)
         if window.status == Window.Status.CANCELLED:
             return _unchanged(window, _("The window is already cancelled."))
         _require(window, {Window.Status.PLANNED, Window.Status.SCHEDULED}, "cancel")
-        return _apply(window, actor, "cancel", reason, now, bump=True, status=Window.Status.CANCELLED)
+        notes = {FREEZE_NOTE: [None, str(freeze)]} if freeze else {}
+        return _apply(window, actor, "cancel", reason, now, bump=True, notes=notes, status=Window.Status.CANCELLED)
+
+
+FREEZE_NOTE = "freeze"
+
+
+def cancelled_by_freeze(window):
+    """Whether ``window`` is cancelled because its month was frozen (its latest audit event says so)."""
+    if window.status != Window.Status.CANCELLED:
+        return False
+    last = window.audit_events.order_by("-created_at", "-id").first()
+    return last is not None and last.action == "cancel" and FREEZE_NOTE in last.changes
+
+
+def restore(window, actor=None, reason="", now=None):
+    """cancelled → planned, for a window that a freeze cancelled (never announced) and that still lies ahead."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        window = _lock(window)
+        if window.status == Window.Status.PLANNED:
+            return _unchanged(window, _("The window is already planned."))
+        _require(window, {Window.Status.CANCELLED}, "restore")
+        if not cancelled_by_freeze(window) or window.announced_at is not None:
+            raise TransitionError(_("Only a window cancelled by a freeze can be restored; this one stays cancelled."))
+        if window.starts_at <= now:
+            raise TransitionError(_("The window's time has passed, so it cannot be restored."))
+        return _apply(window, actor, "restore", reason, now, bump=True, status=Window.Status.PLANNED)
 
 
 def reschedule(window, starts_at, ends_at, actor=None, reason="", now=None):
@@ -256,7 +322,8 @@ def _unchanged(window, message):
     return Outcome(window=window, changed=False, message=message)
 
 
-def _apply(window, actor, action, reason, now, bump=False, **changes):
+def _apply(window, actor, action, reason, now, bump=False, notes=None, **changes):
+    """Write ``changes`` to the window and audit them; ``notes`` are extra audit entries ({name: [old, new]})."""
     diff = {}
     for field, new in changes.items():
         old = getattr(window, field)
@@ -267,6 +334,7 @@ def _apply(window, actor, action, reason, now, bump=False, **changes):
     if bump:
         diff["sequence"] = [window.sequence, window.sequence + 1]
         window.sequence += 1
+    diff.update(notes or {})
     window.save(update_fields=[*changes, "sequence", "updated_at"])
     audit.record(actor, action, diff, now, reason, window=window)
     transaction.on_commit(partial(_tell, window.pk, action, window.sequence))

@@ -1,3 +1,5 @@
+from datetime import UTC
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -118,6 +120,12 @@ class Window(models.Model):
     sequence = models.PositiveIntegerField(_("sequence"), default=0)
     title = models.CharField(_("title"), max_length=200, blank=True)
     release_summary = models.TextField(_("release summary"), blank=True, max_length=20000)
+    release_summary_translations = models.JSONField(
+        _("release summary in other languages"),
+        default=dict,
+        blank=True,
+        help_text=_("{language code: summary}; the release summary above is the English one and the fallback."),
+    )
     actual_start = models.DateTimeField(_("actual start"), null=True, blank=True)
     actual_end = models.DateTimeField(_("actual end"), null=True, blank=True)
     announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
@@ -162,7 +170,7 @@ class Window(models.Model):
         permissions = [("manage_windows", _("Can announce, start, complete, cancel, reschedule and extend windows"))]
 
     def __str__(self):
-        return f"{self.region} {self.starts_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.region} {self.starts_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
     def save(self, *args, **kwargs):
         # A new window remembers the local wall time it starts at, under the zone data installed now.
@@ -185,6 +193,16 @@ class Window(models.Model):
 
     def display_title(self):
         return self.title or _("Monthly release")
+
+    def summary_in(self, language):
+        """The release summary in ``language`` (such as "de" or "de-at"), or the English one when it has none."""
+        translations = self.release_summary_translations or {}
+        code = (language or "").lower()
+        for candidate in (code, code.split("-")[0]):
+            text = translations.get(candidate) or ""
+            if text.strip():
+                return text
+        return self.release_summary
 
     @property
     def promised_end(self):

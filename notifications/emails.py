@@ -132,6 +132,7 @@ def render_group(kind, language, zone, window, lead_minutes, subscriber=None):
                 window=window,
                 region=window.region,
                 title=window.display_title(),
+                summary=window.summary_in(language),
                 times=time_rows(window, zone),
                 minutes=int(window.duration.total_seconds() // 60),
                 window_url=absolute(f"/windows/{window.pk}/"),

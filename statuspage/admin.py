@@ -2,8 +2,11 @@
 page with the notifications' email preview and fan-out progress. It is registered here once; each app registers only
 the admins of the models it alone shows."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 
 from maintenance.admin import WindowAdmin
 from maintenance.admin.night import ReleaseNightMixin
@@ -50,3 +53,12 @@ class SiteWindowAdmin(ReleaseNightMixin, WindowNotificationsMixin, WindowAdmin):
                 for kind, by_status in sorted(kinds.items(), key=lambda item: order.index(item[0]))
             ]
         return progress
+
+def _site_name(template):
+    return lazy(lambda: gettext(template) % {"site": settings.SITE_NAME}, str)()
+
+
+# The admin is titled with the site's name, read when a page is drawn (never at import).
+admin.site.site_header = _site_name("%(site)s administration")
+admin.site.site_title = _site_name("%(site)s admin")
+admin.site.index_title = _site_name("%(site)s: release windows, incidents and subscribers")

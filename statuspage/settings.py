@@ -230,6 +230,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Offpeak ----------------------------------------------------------------
 PLAN_MONTHS_AHEAD = env_int("PLAN_MONTHS_AHEAD", 12, minimum=1, maximum=120)
+# A window may be started at most this long before its start, unless the caller forces it with a reason.
+START_LEAD_MINUTES = env_int("START_LEAD_MINUTES", 60, minimum=0, maximum=7 * 24 * 60)
 SLA_TARGET = env_float("SLA_TARGET", 99.9, minimum=0, maximum=100)
 # Which announced maintenance the SLA sets aside: its weekend part, as the SLA words it, or any announced window.
 SLA_EXCLUDED_MAINTENANCE = env_pattern("SLA_EXCLUDED_MAINTENANCE", "weekend", r"weekend|any", "weekend or any")

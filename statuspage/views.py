@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -23,6 +23,7 @@ ACTION_LABEL = {
     "complete": gettext_lazy("Completed"),
     "extend": gettext_lazy("Extended"),
     "zone_rules": gettext_lazy("Moved: time-zone rules changed"),
+    "restore": gettext_lazy("Planned again"),
 }
 
 
@@ -70,6 +71,7 @@ def window_detail(request, pk):
         {
             "window": window,
             "label": status_label(window, now),
+            "summary": window.summary_in(translation.get_language()),
             "events": events,
             "calendar": reverse("feed-region-ics", args=[window.region.slug]),
         },

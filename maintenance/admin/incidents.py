@@ -5,6 +5,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from maintenance import exclusions, incidents
+from maintenance.admin.display import changes_text, instant
 from maintenance.admin.forms import IncidentForm, SlaExclusionForm
 from maintenance.models import AuditEvent, Incident, IncidentUpdate, SlaExclusion
 
@@ -89,7 +90,7 @@ class IncidentAdmin(admin.ModelAdmin):
             format_html_join(
                 "\n",
                 "<div>{} · {} · {} · {}</div>",
-                ((e.created_at, e.actor_label, e.action, e.reason) for e in events),
+                ((instant(e.created_at), e.actor_label, e.action, e.reason) for e in events),
             )
             or "–"
         )
@@ -164,7 +165,9 @@ class IncidentAdmin(admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the audit log is written by the services, never by hand."""
 
-    list_display = ["created_at", "actor_label", "action", "window", "incident", "summary", "reason"]
+    list_display = ["when", "actor_label", "action", "window", "incident", "summary", "reason"]
+    fields = ["when", "actor_label", "action", "window", "incident", "summary", "reason"]
+    readonly_fields = fields
     list_filter = [
         ("window", admin.RelatedOnlyFieldListFilter),
         ("actor", admin.RelatedOnlyFieldListFilter),
@@ -174,9 +177,13 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["actor_label", "action", "reason"]
     date_hierarchy = "created_at"
 
+    @admin.display(description=_("when"), ordering="created_at")
+    def when(self, event):
+        return instant(event.created_at)
+
     @admin.display(description=_("changes"))
     def summary(self, event):
-        return "; ".join(f"{field}: {old} → {new}" for field, (old, new) in event.changes.items())
+        return changes_text(event.changes)
 
     def has_add_permission(self, request):
         return False

@@ -5,6 +5,8 @@
 
 from functools import partial
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -16,7 +18,20 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from maintenance import editing, lifecycle, rule, zonerules
-from maintenance.admin.forms import ExtendForm, RescheduleForm, WindowForm
+from maintenance.admin.controls import (
+    CONTROLS,
+    LocalRescheduleForm,
+    ReasonForm,
+    StartForm,
+    announce_notes,
+    cancel_notes,
+    controls_for,
+    early_windows,
+    start_notes,
+)
+from maintenance.admin.display import changes_text, instant, local_span, utc_span
+from maintenance.admin.forms import ExtendForm, WindowForm
+from maintenance.admin.release import ReleaseTextsMixin
 from maintenance.models import AuditEvent, Window
 
 MANAGE = "maintenance.manage_windows"
@@ -46,13 +61,21 @@ class AuditTrailInline(admin.TabularInline):
 
     model = AuditEvent
     fk_name = "window"
-    fields = ["created_at", "actor_label", "action", "changes", "reason"]
+    fields = ["when", "actor_label", "action", "what_changed", "reason"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
     extra = 0
     can_delete = False
     verbose_name = _("audit event")
     verbose_name_plural = _("audit trail")
+
+    @admin.display(description=_("when"))
+    def when(self, event):
+        return instant(event.created_at)
+
+    @admin.display(description=_("changes"))
+    def what_changed(self, event):
+        return changes_text(event.changes)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -62,6 +85,15 @@ class AuditTrailInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def summary_field(code):
+    return f"release_summary_{code}"
+
+
+def other_languages():
+    """The site's languages besides English, whose release summaries are kept as translations."""
+    return [(code, name) for code, name in settings.LANGUAGES if code != "en"]
 
 
 def overlaps(windows):
@@ -99,19 +131,38 @@ def warn_zone_rules(request):
         )
 
 
-class WindowAdmin(admin.ModelAdmin):
+class WindowAdmin(ReleaseTextsMixin, admin.ModelAdmin):
     form = WindowForm
-    list_display = ["region", "month_label", "starts_at", "ends_at", "status", "sequence", "origin", "edited_by_hand"]
+    list_display = [
+        "region",
+        "month_label",
+        "region_time",
+        "utc_time",
+        "title_label",
+        "status",
+        "sequence",
+        "origin",
+        "edited_by_hand",
+    ]
     list_filter = ["region", LocalMonthFilter, "status"]
     list_select_related = ["region"]
     date_hierarchy = "starts_at"
-    actions = ["announce_windows", "start_windows", "complete_windows", "cancel_windows", "follow_zone_rules"]
+    actions = [
+        "announce_windows",
+        "start_windows",
+        "complete_windows",
+        "cancel_windows",
+        "set_release_texts",
+        "follow_zone_rules",
+    ]
     fields = [
         "region",
         "month",
         "origin",
         "status",
         "sequence",
+        "region_time",
+        "utc_time",
         "starts_at",
         "ends_at",
         "announced_at",
@@ -126,9 +177,53 @@ class WindowAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    # Status and times change only through the lifecycle (the actions and the reschedule/extend forms).
+    # Status and times change only through the lifecycle (the actions and the buttons on a window's page).
     readonly_fields = [name for name in fields if name not in editing.EDITABLE]
     inlines = [AuditTrailInline]
+
+    @admin.display(description=_("region's time"), ordering="starts_at")
+    def region_time(self, window):
+        return local_span(window)
+
+    @admin.display(description=_("UTC"), ordering="starts_at")
+    def utc_time(self, window):
+        return utc_span(window)
+
+    @admin.display(description=_("title"), ordering="title")
+    def title_label(self, window):
+        return window.title or "—"
+
+    def get_fields(self, request, obj=None):
+        # The release summary in each of the site's other languages follows the English one.
+        fields = list(super().get_fields(request, obj))
+        at = fields.index("release_summary") + 1 if "release_summary" in fields else len(fields)
+        fields[at:at] = [summary_field(code) for code, _name in other_languages()]
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        translations = getattr(obj, "release_summary_translations", None) or {}
+        declared = {
+            summary_field(code): forms.CharField(
+                label=gettext("Release summary (%(language)s)") % {"language": name},
+                widget=forms.Textarea(attrs={"rows": 4}),
+                required=False,
+                max_length=20000,
+                initial=translations.get(code, ""),
+                help_text=gettext("Empty: subscribers and visitors in this language read the English summary."),
+            )
+            for code, name in other_languages()
+        }
+        kwargs["form"] = type("WindowTextsForm", (kwargs.get("form", self.form),), declared)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        """The texts and the automatic flags go through ``editing.edit_window``, which audits what changed."""
+        data = form.cleaned_data
+        changes = {name: data[name] for name in editing.EDITABLE if name in data}
+        changes["release_summary_translations"] = {
+            code: text for code, _name in other_languages() if (text := data.get(summary_field(code), "").strip())
+        }
+        editing.edit_window(obj, actor=request.user, **changes)
 
     @admin.display(description=_("month"), ordering="month")
     def month_label(self, window):
@@ -143,6 +238,14 @@ class WindowAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
+            *[
+                path(
+                    f"<int:object_id>/{verb}/",
+                    self.admin_site.admin_view(partial(self.control_view, verb=verb)),
+                    name=f"maintenance_window_{verb}",
+                )
+                for verb in ("announce", "start", "complete", "cancel")
+            ],
             path(
                 "<int:object_id>/reschedule/",
                 self.admin_site.admin_view(self.reschedule_view),
@@ -175,44 +278,82 @@ class WindowAdmin(admin.ModelAdmin):
             if window.status != Window.Status.CANCELLED:
                 for other in others:
                     warn_overlaps(request, sorted([window, other], key=lambda w: (w.starts_at, w.pk)))
-        extra_context = {**(extra_context or {}), "can_manage": self.has_manage_permission(request)}
+        extra_context = {
+            **(extra_context or {}),
+            "can_manage": self.has_manage_permission(request),
+            "controls": controls_for(window) if window is not None else [],
+        }
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "POST" and getattr(response, "context_data", {}).get("errors"):
             response.status_code = 400  # the form is shown again with its errors: nothing was saved
         return response
 
-    def save_model(self, request, obj, form, change):
-        # The text and the flags go through the editing service, which writes the audit event.
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in editing.EDITABLE}
-        editing.edit_window(obj, actor=request.user, **changes)
-
     # --- actions: each window is reported on its own; a refusal never stops the others ---
 
-    def _run_action(self, request, queryset, transition):
-        for window in queryset.select_related("region"):
+    def _run_action(self, request, windows, transition, **options):
+        for window in windows:
             try:
-                outcome = transition(window, actor=request.user)
+                outcome = transition(window, actor=request.user, **options)
             except lifecycle.TransitionError as exc:
                 self.message_user(request, f"{window}: {exc}", messages.WARNING)
             else:
                 level = messages.SUCCESS if outcome.changed else messages.INFO
                 self.message_user(request, f"{window}: {outcome.message}", level)
 
+    def _ask_first(self, request, windows, action, verb, notes, form=None):
+        """The page a bulk action shows before it runs: what it will do, and the confirmation it needs."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("%(verb)s %(count)s windows?") % {"verb": verb, "count": len(windows)},
+            "windows": windows,
+            "notes": notes,
+            "form": form,
+            "action": action,
+            "verb": verb,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        status = 400 if form is not None and form.is_bound else 200
+        return TemplateResponse(request, "admin/maintenance/window/confirm_action.html", context, status=status)
+
     @admin.action(description=_("Announce the selected windows"), permissions=["manage"])
     def announce_windows(self, request, queryset):
-        self._run_action(request, queryset, lifecycle.announce)
+        windows = list(queryset.select_related("region"))
+        notes = announce_notes(windows)
+        if notes and "confirm" not in request.POST:
+            return self._ask_first(request, windows, "announce_windows", CONTROLS["announce"][0], notes)
+        self._run_action(request, windows, lifecycle.announce)
+        return None
 
     @admin.action(description=_("Start the selected windows"), permissions=["manage"])
     def start_windows(self, request, queryset):
-        self._run_action(request, queryset, lifecycle.start)
+        windows = list(queryset.select_related("region"))
+        notes = start_notes(windows, timezone.now())
+        if not notes:
+            self._run_action(request, windows, lifecycle.start)
+            return None
+        form = StartForm(request.POST if "confirm" in request.POST else None, early=True)
+        if not form.is_bound or not form.is_valid():
+            return self._ask_first(request, windows, "start_windows", CONTROLS["start"][0], notes, form)
+        self._run_action(
+            request, windows, lifecycle.start, force=form.cleaned_data["force"], reason=form.cleaned_data["reason"]
+        )
+        return None
 
     @admin.action(description=_("Complete the selected windows"), permissions=["manage"])
     def complete_windows(self, request, queryset):
-        self._run_action(request, queryset, lifecycle.complete)
+        self._run_action(request, queryset.select_related("region"), lifecycle.complete)
 
     @admin.action(description=_("Cancel the selected windows"), permissions=["manage"])
     def cancel_windows(self, request, queryset):
-        self._run_action(request, queryset, lifecycle.cancel)
+        windows = list(queryset.select_related("region"))
+        notes = cancel_notes(windows)
+        form = ReasonForm(request.POST if "confirm" in request.POST else None)
+        if notes and (not form.is_bound or not form.is_valid()):
+            return self._ask_first(request, windows, "cancel_windows", CONTROLS["cancel"][0], notes, form)
+        reason = form.cleaned_data["reason"] if form.is_bound and form.is_valid() else ""
+        self._run_action(request, windows, lifecycle.cancel, reason=reason)
+        return None
 
     @admin.action(description=_("Keep the announced local time (time-zone rules changed)"), permissions=["manage"])
     def follow_zone_rules(self, request, queryset):
@@ -235,37 +376,80 @@ class WindowAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/maintenance/window/zone_rules_confirm.html", context)
 
-    # --- reschedule and extend forms ---
+
+    # --- the buttons on a window's page: each opens a form that says what will happen ---
+
+    def control_view(self, request, object_id, verb):
+        window = get_object_or_404(Window.objects.select_related("region"), pk=object_id)
+        now = timezone.now()
+        label = CONTROLS[verb][0]
+        if verb == "start":
+            early = bool(early_windows([window], now))
+            notes = start_notes([window], now)
+
+            def form_class(*args, **kwargs):
+                return StartForm(*args, early=early, **kwargs)
+
+            def apply(window, data, user):
+                return lifecycle.start(window, actor=user, reason=data["reason"], force=data["force"])
+
+            return self._form_view(request, window, form_class, apply, label, {}, notes)
+        notes = {"announce": announce_notes, "cancel": cancel_notes}.get(verb, lambda ws: [])(
+            [window]
+        )
+        transition = getattr(lifecycle, verb)
+
+        def apply(window, data, user):
+            return transition(window, actor=user, reason=data["reason"])
+
+        return self._form_view(request, window, ReasonForm, apply, label, {}, notes)
 
     def reschedule_view(self, request, object_id):
+        window = get_object_or_404(Window.objects.select_related("region"), pk=object_id)
+        zone = window.region.zone
+
         def apply(window, data, user):
             return lifecycle.reschedule(window, data["starts_at"], data["ends_at"], actor=user, reason=data["reason"])
 
-        window = get_object_or_404(Window.objects.select_related("region"), pk=object_id)
-        initial = {"starts_at": window.starts_at, "ends_at": window.ends_at}
-        form_class = partial(RescheduleForm, window=window)
-        return self._form_view(request, window, form_class, apply, _("Reschedule"), initial)
+        def form_class(*args, **kwargs):
+            return LocalRescheduleForm(*args, zone_name=window.region.timezone, window=window, **kwargs)
+
+        local = "%Y-%m-%d %H:%M"
+        initial = {
+            "starts_at": window.starts_at.astimezone(zone).strftime(local),
+            "ends_at": window.ends_at.astimezone(zone).strftime(local),
+        }
+        return self._form_view(request, window, form_class, apply, _("Reschedule"), initial, zone=zone)
 
     def extend_view(self, request, object_id):
         def apply(window, data, user):
             return lifecycle.extend(window, data["minutes"], actor=user, reason=data["reason"])
 
-        window = get_object_or_404(Window, pk=object_id)
+        window = get_object_or_404(Window.objects.select_related("region"), pk=object_id)
         return self._form_view(request, window, ExtendForm, apply, _("Extend"), {})
 
-    def _form_view(self, request, window, form_class, apply, verb, initial):
+    def _form_view(self, request, window, form_class, apply, verb, initial, notes=(), zone=None):
         if not self.has_manage_permission(request):
             raise PermissionDenied
         if request.method == "POST":
             form = form_class(request.POST)
-            if form.is_valid():
+            with timezone.override(zone or timezone.get_current_timezone()):
+                valid = form.is_valid()  # times without an offset are the region's wall-clock time
+            if valid:
                 try:
                     outcome = apply(window, form.cleaned_data, request.user)
                 except lifecycle.TransitionError as exc:
                     form.add_error(None, str(exc))
                 else:
                     level = messages.SUCCESS if outcome.changed else messages.INFO
-                    self.message_user(request, f"{window}: {outcome.message}", level)
+                    moved = outcome.window
+                    self.message_user(
+                        request,
+                        f"{moved}: {outcome.message} "
+                        + gettext("Now %(local)s, %(utc)s.")
+                        % {"local": local_span(moved), "utc": utc_span(moved)},
+                        level,
+                    )
                     return HttpResponseRedirect(reverse("admin:maintenance_window_change", args=[window.pk]))
         else:
             form = form_class(initial=initial)
@@ -276,6 +460,9 @@ class WindowAdmin(admin.ModelAdmin):
             "title": f"{verb}: {window}",
             "form": form,
             "verb": verb,
+            "notes": list(notes),
+            "local_time": local_span(window),
+            "utc_time": utc_span(window),
             "has_view_permission": True,
         }
         # A form shown again with its errors is a refused request: 400, so scripts and proxies see it failed.

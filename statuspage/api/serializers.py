@@ -72,6 +72,14 @@ class ActionSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
+class StartSerializer(ActionSerializer):
+    force = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Start more than START_LEAD_MINUTES before the window's start; needs a `reason`.",
+    )
+
+
 class RescheduleSerializer(ActionSerializer):
     starts_at = serializers.DateTimeField(help_text="New start, ISO 8601 with a UTC offset.")
     ends_at = serializers.DateTimeField(

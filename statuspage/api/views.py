@@ -17,6 +17,7 @@ from statuspage.api.serializers import (
     ExtendSerializer,
     RegionSerializer,
     RescheduleSerializer,
+    StartSerializer,
     WindowActionResponseSerializer,
     WindowSerializer,
 )
@@ -106,10 +107,15 @@ class WindowViewSet(viewsets.ReadOnlyModelViewSet):
     def announce(self, request, pk=None):
         return self._run(request, ActionSerializer, lambda window, data, now: lifecycle.announce(window, **data))
 
-    @_action_schema("start", ActionSerializer, "scheduled (or planned, unannounced) → in_progress.")
+    @_action_schema(
+        "start",
+        StartSerializer,
+        "scheduled (or planned, unannounced) → in_progress. More than START_LEAD_MINUTES before the window's "
+        "start it is a 409 unless the body has `force: true` and a `reason`.",
+    )
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
-        return self._run(request, ActionSerializer, lambda window, data, now: lifecycle.start(window, **data))
+        return self._run(request, StartSerializer, lambda window, data, now: lifecycle.start(window, **data))
 
     @_action_schema("complete", ActionSerializer, "in_progress → completed.")
     @action(detail=True, methods=["post"])

@@ -71,8 +71,10 @@ ACTION_CASES = [(case, expected) for case, expected in CASES if case[1] in ADMIN
 def test_every_transition_through_the_admin_action(admin_client, manager, window, case, expected):
     from_state, action = case
     window = bring_to(window, from_state)
+    # Confirmed as the pages ask: announce anyway, start early (NOW is weeks ahead) with a reason, cancel.
+    confirmed = {"confirm": "yes", "force": "on", "reason": "test"}
     response = admin_client.post(
-        CHANGELIST, {"action": ADMIN_ACTIONS[action], "_selected_action": [window.pk]}, follow=True
+        CHANGELIST, {"action": ADMIN_ACTIONS[action], "_selected_action": [window.pk], **confirmed}, follow=True
     )
     assert response.status_code == 200
     [message] = texts(response)
@@ -94,7 +96,9 @@ def test_an_action_reports_each_window_on_its_own(admin_client, regions):
     us = Window.objects.get(region__slug="us", month="2026-11-01")
     bring_to(us, "cancelled")
     response = admin_client.post(
-        CHANGELIST, {"action": "announce_windows", "_selected_action": [lifecycle_plan.pk, us.pk]}, follow=True
+        CHANGELIST,
+        {"action": "announce_windows", "_selected_action": [lifecycle_plan.pk, us.pk], "confirm": "yes"},
+        follow=True,
     )
     assert sorted(texts(response)) == sorted(
         [f"{lifecycle_plan}: Announced.", f"{us}: The window is cancelled, so it cannot be announced."]
@@ -131,10 +135,17 @@ def test_changelist_filters_by_region_local_month_and_status(admin_client, regio
 def test_reschedule_form_changes_times_through_the_lifecycle(admin_client, manager, window):
     url = f"{CHANGELIST}{window.pk}/reschedule/"
     assert admin_client.get(url).status_code == 200
+    assert "New start (Europe/Berlin)" in admin_client.get(url).content.decode()
+    # Frankfurt's wall-clock time (CET, UTC+1): 22:00 there is 21:00 UTC.
     response = admin_client.post(
-        url, {"starts_at": "2026-12-05 21:00", "ends_at": "2026-12-05 21:45", "reason": "Freeze week"}, follow=True
+        url, {"starts_at": "2026-12-05 22:00", "ends_at": "2026-12-05 22:45", "reason": "Freeze week"}, follow=True
     )
     assert response.redirect_chain[-1][0] == f"{CHANGELIST}{window.pk}/change/"
+    # The message shows the new time, in the region's zone and in UTC.
+    assert texts(response) == [
+        "EU (Frankfurt) 2026-12-05 21:00 UTC: Rescheduled. "
+        "Now Sat 2026-12-05 22:00–22:45 CET (Europe/Berlin), Sat 2026-12-05 21:00–21:45 UTC."
+    ]
     window.refresh_from_db()
     assert (window.starts_at.isoformat(), window.ends_at.isoformat(), window.sequence) == (
         "2026-12-05T21:00:00+00:00",
@@ -166,7 +177,7 @@ def test_extend_form_pushes_the_end_back(admin_client, window):
 def test_change_form_edits_text_and_flags_but_never_status_or_times(admin_client, window):
     url = f"{CHANGELIST}{window.pk}/change/"
     page = admin_client.get(url).content.decode()
-    assert "Reschedule" in page and "Extend" in page
+    assert "Reschedule" in page and "Extend" not in page  # a planned window cannot be extended yet
     response = admin_client.post(
         url,
         {
@@ -213,7 +224,7 @@ def test_no_overlap_no_warning(admin_client, window):
 def test_freezing_a_month_cancels_its_planned_windows_in_that_region(admin_client, regions, window):
     response = admin_client.post(
         "/admin/maintenance/freeze/add/",
-        {"month": "2026-11-01", "region": regions["eu-frankfurt"].pk, "reason": "Year-end freeze"},
+        {"month": "2026-11-01", "region": regions["eu-frankfurt"].pk, "reason": "Year-end freeze", "confirm": "yes"},
     )
     assert response.status_code == 302
     assert Freeze.objects.get().region == regions["eu-frankfurt"]
@@ -224,7 +235,7 @@ def test_freezing_a_month_cancels_its_planned_windows_in_that_region(admin_clien
 def test_freezing_a_month_for_all_regions_keeps_announced_windows_and_warns(admin_client, regions, window):
     bring_to(window, "scheduled")
     response = admin_client.post(
-        "/admin/maintenance/freeze/add/", {"month": "2026-11-01", "reason": "All"}, follow=True
+        "/admin/maintenance/freeze/add/", {"month": "2026-11-01", "reason": "All", "confirm": "yes"}, follow=True
     )
     assert f"{window} is already announced or running; cancel it yourself if it must not happen." in texts(response)
     assert set(Window.objects.filter(month="2026-11-01").values_list("status", flat=True)) == {"cancelled", "scheduled"}
@@ -232,7 +243,7 @@ def test_freezing_a_month_for_all_regions_keeps_announced_windows_and_warns(admi
 
 def test_audit_log_admin_is_read_only_and_filterable(admin_client, manager, window):
     lifecycle.announce(window, actor=manager, now=NOW)
-    lifecycle.start(window, now=NOW)
+    lifecycle.start(window, now=window.starts_at)
     event = AuditEvent.objects.get(action="announce")
     assert admin_client.get("/admin/maintenance/auditevent/add/").status_code == 403
     assert admin_client.post(f"/admin/maintenance/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
@@ -314,4 +325,229 @@ def test_an_incident_cannot_be_moved_to_start_after_its_resolution(admin_client,
 def test_the_reschedule_form_speaks_german(admin_client, window):
     with translation.override("en"):  # puts English back after the German request
         page = admin_client.get(f"{CHANGELIST}{window.pk}/reschedule/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    assert "Neuer Beginn (UTC)" in page and 'value="Verschieben"' in page and "Geplant" in page
+    assert "Neuer Beginn (Europe/Berlin)" in page and 'value="Verschieben"' in page and "Geplant" in page
+
+
+# --- freezes ask first and can be lifted -----------------------------------------------------------------
+
+
+def test_a_new_freeze_shows_what_it_will_do_and_saves_nothing_until_confirmed(admin_client, regions, window):
+    announced = Window.objects.get(region__slug="us", month="2026-11-01")
+    lifecycle.announce(announced, now=NOW)
+    form = {"month": "2026-11-01", "region": "", "reason": "Year end"}
+    page = admin_client.post("/admin/maintenance/freeze/add/", form)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"{window}: will be cancelled (it is only planned)." in html
+    assert f"{announced} is already announced or running; cancel it yourself if it must not happen." in html
+    assert 'name="confirm"' in html and 'name="reason" value="Year end"' in html
+    assert not Freeze.objects.exists() and Window.objects.get(pk=window.pk).status == "planned"
+    assert not AuditEvent.objects.exclude(action="announce").exists()
+    response = admin_client.post("/admin/maintenance/freeze/add/", {**form, "confirm": "yes"}, follow=True)
+    assert f"{window}: cancelled, the month is frozen." in texts(response)
+    assert Window.objects.get(pk=window.pk).status == "cancelled"
+    assert AuditEvent.objects.get(action="freeze").actor_label == "rm"
+
+
+def test_deleting_a_freeze_says_what_lifting_does_then_plans_the_windows_again(admin_client, regions, window):
+    from maintenance import planning
+
+    frozen = Freeze(month=window.month, region=window.region)
+    planning.freeze(frozen, now=NOW)
+    url = f"/admin/maintenance/freeze/{frozen.pk}/delete/"
+    page = admin_client.get(url).content.decode()
+    assert f"{window}: will be planned again." in page
+    assert Window.objects.get(pk=window.pk).status == "cancelled"
+    response = admin_client.post(url, {"post": "yes"}, follow=True)
+    assert f"{window}: planned again, the freeze is lifted." in texts(response)
+    assert Window.objects.get(pk=window.pk).status == "planned" and not Freeze.objects.exists()
+    assert AuditEvent.objects.get(window=window, action="restore").actor_label == "rm"
+    assert AuditEvent.objects.get(action="lift").actor_label == "rm"
+    # No bulk delete: lifting goes through the page that says what it restores.
+    assert "delete_selected" not in admin_client.get("/admin/maintenance/freeze/").content.decode()
+
+
+# --- a start weeks early asks for force and a reason --------------------------------------------------------
+
+
+def test_the_start_action_asks_before_starting_a_window_weeks_early(admin_client, window):
+    selected = {"action": "start_windows", "_selected_action": [window.pk]}
+    page = admin_client.post(CHANGELIST, selected)
+    assert page.status_code == 200
+    assert f"{window} starts more than 60 minutes from now." in page.content.decode()
+    assert Window.objects.get(pk=window.pk).status == "planned"
+    refused = admin_client.post(CHANGELIST, {**selected, "confirm": "yes", "reason": "hotfix"})
+    assert refused.status_code == 400 and Window.objects.get(pk=window.pk).status == "planned"
+    no_reason = admin_client.post(CHANGELIST, {**selected, "confirm": "yes", "force": "on"})
+    assert "Give a reason to start a window early." in no_reason.content.decode()
+    response = admin_client.post(
+        CHANGELIST, {**selected, "confirm": "yes", "force": "on", "reason": "hotfix"}, follow=True
+    )
+    assert texts(response) == [f"{window}: Started."]
+    event = AuditEvent.objects.get(window=window, action="start")
+    assert (event.reason, event.changes["forced"], event.actor_label) == ("hotfix", [False, True], "rm")
+
+
+def test_the_start_button_on_a_window_page_asks_the_same(admin_client, window, clock):
+    url = f"{CHANGELIST}{window.pk}/start/"
+    assert "Start early" in admin_client.get(url).content.decode()
+    refused = admin_client.post(url, {"reason": "hotfix"})
+    assert refused.status_code == 400 and Window.objects.get(pk=window.pk).status == "planned"
+    admin_client.post(url, {"reason": "hotfix", "force": "on"})
+    assert Window.objects.get(pk=window.pk).status == "in_progress"
+
+
+def test_within_the_lead_the_start_action_starts_without_asking(admin_client, manager, window, clock):
+    clock.move_to(window.starts_at - timedelta(minutes=30))
+    admin_client.force_login(manager)  # the session of 18 days ago has expired
+    response = admin_client.post(CHANGELIST, {"action": "start_windows", "_selected_action": [window.pk]}, follow=True)
+    assert texts(response) == [f"{window}: Started."]
+
+
+# --- one release, one form; warnings before announcing without words --------------------------------------
+
+
+def test_announcing_a_window_without_title_or_summary_warns_first(admin_client, regions, window):
+    titled = Window.objects.get(region__slug="us", month="2026-11-01")
+    titled.title, titled.release_summary = "Release 26.11", "Faster search."
+    titled.save()
+    selected = {"action": "announce_windows", "_selected_action": [window.pk, titled.pk]}
+    page = admin_client.post(CHANGELIST, selected).content.decode()
+    assert f"{window} has no title and no release summary." in page and str(titled) not in page.split("<ul>")[0]
+    assert set(Window.objects.filter(pk__in=[window.pk, titled.pk]).values_list("status", flat=True)) == {"planned"}
+    confirmed = admin_client.post(CHANGELIST, {**selected, "confirm": "yes"}, follow=True)
+    assert sorted(texts(confirmed)) == sorted([f"{window}: Announced.", f"{titled}: Announced."])
+    assert set(Window.objects.filter(pk__in=[window.pk, titled.pk]).values_list("status", flat=True)) == {"scheduled"}
+    # Fully described windows are announced at once.
+    other = Window.objects.get(region__slug="japan", month="2026-11-01")
+    other.title, other.release_summary = "Release 26.11", "Faster search."
+    other.save()
+    response = admin_client.post(
+        CHANGELIST, {"action": "announce_windows", "_selected_action": [other.pk]}, follow=True
+    )
+    assert texts(response) == [f"{other}: Announced."]
+
+
+def test_the_announce_button_warns_about_a_missing_title(admin_client, window):
+    window.release_summary = "Faster search."
+    window.save()
+    page = admin_client.get(f"{CHANGELIST}{window.pk}/announce/").content.decode()
+    assert "has no title: it would be announced as “Monthly release”." in page
+    admin_client.post(f"{CHANGELIST}{window.pk}/announce/", {"reason": "November"})
+    assert Window.objects.get(pk=window.pk).status == "scheduled"
+
+
+def test_one_form_sets_the_title_and_summary_of_a_release_in_each_language(admin_client, regions, window):
+    chosen = list(Window.objects.filter(month="2026-11-01", region__slug__in=["eu-frankfurt", "us", "japan"]))
+    selected = {"action": "set_release_texts", "_selected_action": [w.pk for w in chosen]}
+    page = admin_client.post(CHANGELIST, selected).content.decode()
+    assert "Release summary (Deutsch)" in page and 'name="apply"' in page
+    response = admin_client.post(
+        CHANGELIST,
+        {
+            **selected,
+            "apply": "yes",
+            "title": "Release 26.11",
+            "release_summary": "Faster search.",
+            "release_summary_de": "Schnellere Suche.",
+            "reason": "release notes",
+        },
+        follow=True,
+    )
+    assert texts(response) == ["Title and release summary set for 3 windows."]
+    for w in Window.objects.filter(pk__in=[w.pk for w in chosen]):
+        assert (w.title, w.release_summary, w.release_summary_translations) == (
+            "Release 26.11",
+            "Faster search.",
+            {"de": "Schnellere Suche."},
+        )
+        assert (w.summary_in("de"), w.summary_in("de-at"), w.summary_in("en"), w.summary_in("fr")) == (
+            "Schnellere Suche.",
+            "Schnellere Suche.",
+            "Faster search.",
+            "Faster search.",
+        )
+    event = AuditEvent.objects.get(window=window, action="edit")
+    assert (event.actor_label, event.reason, event.changes["title"]) == ("rm", "release notes", ["", "Release 26.11"])
+    untouched = Window.objects.get(region__slug="india", month="2026-11-01")
+    assert untouched.title == "" and not AuditEvent.objects.filter(window=untouched).exists()
+    bad = admin_client.post(CHANGELIST, {**selected, "apply": "yes", "title": "two\nlines"})
+    assert bad.status_code == 400
+
+
+def test_the_change_form_edits_the_german_summary_and_audits_text_changes(admin_client, window):
+    url = f"{CHANGELIST}{window.pk}/change/"
+    assert "Release summary (Deutsch)" in admin_client.get(url).content.decode()
+    response = admin_client.post(
+        url,
+        {
+            "title": "November release",
+            "release_summary": "Faster search.",
+            "release_summary_de": "Schnellere Suche.",
+            "audit_events-TOTAL_FORMS": "0",
+            "audit_events-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    saved = Window.objects.get(pk=window.pk)
+    assert saved.release_summary_translations == {"de": "Schnellere Suche."}
+    assert AuditEvent.objects.get(window=window, action="edit").changes["release_summary"] == ["", "Faster search."]
+
+
+# --- the list and the window page ------------------------------------------------------------------------
+
+
+def test_the_list_shows_local_and_utc_times_in_24_hours_with_the_zone_and_the_title(admin_client, regions, window):
+    window.title = "Release 26.11"
+    window.save()
+    html = admin_client.get(CHANGELIST).content.decode()
+    assert "Sat 2026-11-28 22:00–23:00 CET (Europe/Berlin)" in html
+    assert "Sat 2026-11-28 21:00–22:00 UTC" in html
+    assert "Release 26.11" in html
+    assert "p.m." not in html
+
+
+def test_the_window_page_has_one_button_per_step_that_applies_now(admin_client, window):
+    def buttons():
+        html = admin_client.get(f"{CHANGELIST}{window.pk}/change/").content.decode()
+        tools = html[html.index('class="object-tools"') : html.index("</ul>", html.index('class="object-tools"'))]
+        return [
+            verb for verb in ("announce", "start", "complete", "cancel", "reschedule", "extend") if f"/{verb}/" in tools
+        ]
+
+    assert buttons() == ["announce", "start", "cancel", "reschedule"]
+    admin_client.post(f"{CHANGELIST}{window.pk}/announce/", {"reason": ""})
+    assert buttons() == ["start", "cancel", "reschedule", "extend"]
+    admin_client.post(f"{CHANGELIST}{window.pk}/start/", {"reason": "early", "force": "on"})
+    assert buttons() == ["complete", "extend"]
+    response = admin_client.post(f"{CHANGELIST}{window.pk}/complete/", {"reason": "done"}, follow=True)
+    assert texts(response)[0].startswith(f"{window}: Completed.")
+    assert buttons() == []
+
+
+def test_the_cancel_button_says_subscribers_will_be_told(admin_client, window):
+    lifecycle.announce(window, now=NOW)
+    page = admin_client.get(f"{CHANGELIST}{window.pk}/cancel/").content.decode()
+    assert "is announced: its subscribers will be sent the cancellation." in page
+    admin_client.post(f"{CHANGELIST}{window.pk}/cancel/", {"reason": "release pulled"})
+    assert AuditEvent.objects.get(window=window, action="cancel").reason == "release pulled"
+
+
+def test_audit_entries_read_as_text_without_json_or_microseconds(admin_client, window, clock):
+    clock.move_to(NOW + timedelta(microseconds=123456))
+    lifecycle.announce(window, reason="November")
+    for url in (f"{CHANGELIST}{window.pk}/change/", "/admin/maintenance/auditevent/"):
+        html = admin_client.get(url).content.decode()
+        assert "status: planned → scheduled" in html
+        assert "announced ends at: — → 2026-11-28 22:00 UTC" in html
+        assert "2026-11-10 12:00 UTC" in html
+        assert "123456" not in html and '"status"' not in html and "T22:00:00" not in html
+    event = AuditEvent.objects.get(action="announce")
+    detail = admin_client.get(f"/admin/maintenance/auditevent/{event.pk}/change/").content.decode()
+    assert "status: planned → scheduled" in detail and "123456" not in detail
+
+
+def test_the_admin_is_titled_with_the_site_name(admin_client, settings):
+    settings.SITE_NAME = "Acme Status"
+    html = admin_client.get("/admin/").content.decode()
+    assert "Acme Status administration" in html and "<title>Acme Status: release windows" in html

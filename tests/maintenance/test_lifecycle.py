@@ -115,6 +115,8 @@ def _call(action, window, now):
         return lifecycle.reschedule(window, *new_times(window), reason="test", now=now)
     if action == "extend":
         return lifecycle.extend(window, 10, reason="test", now=now)
+    if action == "start":  # NOW is weeks before the window: the table is about states, so the start is forced
+        return lifecycle.start(window, reason="test", now=now, force=True)
     return getattr(lifecycle, action)(window, reason="test", now=now)
 
 
@@ -248,3 +250,53 @@ def test_rescheduling_or_extending_before_the_start_moves_the_promise(window):
     lifecycle.extend(window, 10, now=NOW)
     window.refresh_from_db()
     assert window.announced_ends_at == window.ends_at == new_start + timedelta(minutes=50)
+
+
+# --- the start lead, and restoring a window a freeze cancelled --------------------------------------
+
+
+def test_a_start_more_than_the_lead_ahead_is_refused_unless_forced_with_a_reason(window, admin_user):
+    with pytest.raises(TransitionError, match=r"starts at 2026-11-28 21:00 UTC, more than 60 minutes from now"):
+        lifecycle.start(window, admin_user, now=NOW)
+    with pytest.raises(TransitionError, match="Give a reason to start a window early."):
+        lifecycle.start(window, admin_user, now=NOW, force=True, reason="  ")
+    assert Window.objects.get(pk=window.pk).status == Window.Status.PLANNED
+    assert not AuditEvent.objects.exists()
+    outcome = lifecycle.start(window, admin_user, "hotfix needs it today", now=NOW, force=True)
+    assert outcome.changed and outcome.window.actual_start == NOW
+    event = AuditEvent.objects.get(window=window, action="start")
+    assert (event.actor, event.reason, event.changes["forced"]) == (admin_user, "hotfix needs it today", [False, True])
+
+
+def test_a_start_within_the_lead_needs_no_force_and_the_lead_is_a_setting(window, settings):
+    lifecycle.announce(window, now=NOW)
+    settings.START_LEAD_MINUTES = 30
+    with pytest.raises(TransitionError, match="more than 30 minutes from now"):
+        lifecycle.start(window, now=window.starts_at - timedelta(minutes=31))
+    outcome = lifecycle.start(window, now=window.starts_at - timedelta(minutes=30))
+    assert outcome.window.status == Window.Status.IN_PROGRESS
+    assert "forced" not in AuditEvent.objects.get(window=window, action="start").changes
+
+
+def test_restore_undoes_only_a_cancellation_made_by_a_freeze(window, admin_user):
+    by_hand = Window.objects.get(region__slug="us", month="2026-11-01")
+    lifecycle.cancel(by_hand, now=NOW)
+    with pytest.raises(TransitionError, match="Only a window cancelled by a freeze can be restored"):
+        lifecycle.restore(by_hand, now=NOW)
+    planned = lifecycle.restore(Window.objects.get(region__slug="japan", month="2026-11-01"), now=NOW)
+    assert (planned.changed, planned.message) == (False, "The window is already planned.")
+    lifecycle.announce(planned.window, now=NOW)
+    with pytest.raises(TransitionError, match="The window is scheduled, so it cannot be restored."):
+        lifecycle.restore(planned.window, now=NOW)
+    lifecycle.cancel(window, now=NOW, freeze="2026-11 (all regions)")
+    cancelled = AuditEvent.objects.get(window=window, action="cancel")
+    assert cancelled.changes["freeze"] == [None, "2026-11 (all regions)"]
+    with pytest.raises(TransitionError, match="time has passed"):
+        lifecycle.restore(window, now=window.starts_at)
+    outcome = lifecycle.restore(window, admin_user, "freeze lifted", now=NOW)
+    assert (outcome.changed, outcome.message) == (True, "Restored: planned again.")
+    window.refresh_from_db()
+    assert (window.status, window.sequence) == (Window.Status.PLANNED, 2)
+    event = AuditEvent.objects.get(window=window, action="restore")
+    assert (event.actor, event.reason) == (admin_user, "freeze lifted")
+    assert event.changes["status"] == ["cancelled", "planned"]

@@ -176,9 +176,9 @@ def test_freeze_for_all_regions_leaves_announced_running_and_finished_windows_to
     planning.plan(NOW, 1)
     november = {w.region.slug: w for w in Window.objects.select_related("region").filter(month="2026-11-01")}
     lifecycle.announce(november["us"], now=NOW)
-    lifecycle.start(november["japan"], now=NOW)
+    lifecycle.start(november["japan"], now=NOW, force=True, reason="test")
     lifecycle.complete(november["japan"], now=NOW)
-    lifecycle.start(november["india"], now=NOW)
+    lifecycle.start(november["india"], now=NOW, force=True, reason="test")
     lifecycle.cancel(november["australia"], now=NOW)
     outcomes = planning.freeze(Freeze(month=date(2026, 11, 1)), now=NOW)
     left = {o.window.region.slug: o.message for o in outcomes if not o.cancelled}
@@ -229,3 +229,65 @@ def test_plan_windows_command_months_overrides_plan_months_ahead(settings, capsy
     with time_machine.travel(NOW, tick=False):
         call_command("plan_windows", "--months", "2")
     assert capsys.readouterr().out.strip().endswith("14 created, 0 skipped, 0 already planned.")
+
+
+# --- freezes say what they will do, and can be lifted -----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_preview_says_what_a_freeze_would_do_and_changes_nothing():
+    planning.plan(NOW, 1)
+    us = Window.objects.get(region__slug="us", month="2026-11-01")
+    lifecycle.announce(us, now=NOW)
+    outcomes = planning.preview(Freeze(month=date(2026, 11, 1)))
+    assert len(outcomes) == 7
+    assert [o.message for o in outcomes if not o.cancelled] == [
+        f"{us} is already announced or running; cancel it yourself if it must not happen."
+    ]
+    assert all(o.message.endswith(": will be cancelled (it is only planned).") for o in outcomes if o.cancelled)
+    assert not Freeze.objects.exists()
+    assert Window.objects.filter(status="planned").count() == 6
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["announce"]
+
+
+@pytest.mark.django_db
+def test_lifting_a_freeze_plans_its_windows_again_but_an_announced_cancelled_one_stays_cancelled(admin_user):
+    planning.plan(NOW, 2)
+    us = Window.objects.get(region__slug="us", month="2026-12-01")
+    lifecycle.announce(us, now=NOW)
+    frozen = Freeze(month=date(2026, 12, 1), reason="Year end")
+    planning.freeze(frozen, actor=admin_user, now=NOW)
+    lifecycle.cancel(us, admin_user, "frozen month", now=NOW)  # a person cancelled it; subscribers were told
+    assert Window.objects.filter(month="2026-12-01", status="cancelled").count() == 7
+    assert planning.plan(NOW, 2).skipped[0][2] == "frozen"
+
+    preview = planning.lift(frozen, dry_run=True, now=NOW)
+    assert Freeze.objects.exists() and Window.objects.filter(month="2026-12-01", status="planned").count() == 0
+    outcomes = planning.lift(frozen, actor=admin_user, now=NOW)
+    assert [(o.window.pk, o.restored) for o in preview] == [(o.window.pk, o.restored) for o in outcomes]
+    assert not Freeze.objects.exists()
+    kept = [o.message for o in outcomes if not o.restored]
+    assert kept == [
+        f"{us} was announced, so subscribers were sent its cancellation; it stays cancelled. "
+        "Add a new window by hand if the release goes ahead."
+    ]
+    statuses = dict(Window.objects.filter(month="2026-12-01").values_list("region__slug", "status"))
+    assert statuses == {slug: ("cancelled" if slug == "us" else "planned") for slug in statuses}
+    report = planning.plan(NOW, 2)
+    assert report.created == [] and report.unchanged == 7 + 6
+    actions = list(AuditEvent.objects.filter(window__isnull=True).order_by("id").values_list("action", "actor"))
+    assert actions == [("freeze", admin_user.pk), ("lift", admin_user.pk)]
+    assert AuditEvent.objects.filter(action="restore", actor=admin_user).count() == 6
+
+
+@pytest.mark.django_db
+def test_lifting_one_freeze_keeps_windows_another_freeze_still_covers():
+    planning.plan(NOW, 2)
+    frankfurt = Region.objects.get(slug="eu-frankfurt")
+    everywhere = Freeze(month=date(2026, 12, 1))
+    planning.freeze(everywhere, now=NOW)
+    planning.freeze(Freeze(month=date(2026, 12, 1), region=frankfurt), now=NOW)
+    outcomes = {o.window.region.slug: o for o in planning.lift(everywhere, now=NOW)}
+    assert not outcomes["eu-frankfurt"].restored
+    assert "the month is still frozen (2026-12 (EU (Frankfurt)))" in outcomes["eu-frankfurt"].message
+    assert sum(o.restored for o in outcomes.values()) == 6

@@ -335,7 +335,8 @@ def test_a_reschedule_to_a_weekday_needs_confirming_and_then_counts(client, regi
     window = frankfurt_november()
     lifecycle.announce(window, now=NOW)
     url = f"/admin/maintenance/window/{window.pk}/reschedule/"
-    wednesday = {"starts_at": "2026-12-02 21:00", "ends_at": "2026-12-02 22:00", "reason": "Conflict"}
+    # The form takes the region's wall-clock time: 22:00 CET is 21:00 UTC.
+    wednesday = {"starts_at": "2026-12-02 22:00", "ends_at": "2026-12-02 23:00", "reason": "Conflict"}
     client.force_login(manager)
     with time_machine.travel(NOW, tick=False):
         refused = client.post(url, wednesday)
@@ -360,7 +361,7 @@ def test_a_reschedule_within_the_weekend_needs_no_confirmation(client, regions, 
     with time_machine.travel(NOW, tick=False):
         response = client.post(
             f"/admin/maintenance/window/{window.pk}/reschedule/",
-            {"starts_at": "2026-11-29 21:00", "ends_at": "2026-11-29 22:00"},
+            {"starts_at": "2026-11-29 22:00", "ends_at": "2026-11-29 23:00"},
         )
     assert response.status_code == 302
     assert Window.objects.get(pk=window.pk).starts_at == utc(11, 29, 21)

@@ -134,3 +134,17 @@ def test_preview_of_a_planned_window_shows_it_as_announced(admin_client, window)
     assert "SEQUENCE:1" in response.context["ics"]
     window.refresh_from_db()
     assert (window.status, window.sequence) == ("planned", 0)
+
+
+def test_a_german_subscriber_reads_the_german_summary_and_others_fall_back_to_english(announced, make_subscriber):
+    announced.release_summary_translations = {"de": "Schnellere Exporte."}
+    announced.save(update_fields=["release_summary_translations"])
+    greta = make_subscriber("greta@example.com", language="de")
+    ada = make_subscriber("ada@example.com", language="en")
+    german = parsed(build_message(delivery(announced, greta)))
+    english = parsed(build_message(delivery(announced, ada)))
+    for part in ("plain", "html"):
+        assert "Schnellere Exporte." in german.get_body((part,)).get_content()
+        assert "Faster exports" not in german.get_body((part,)).get_content()
+        assert "Faster exports" in english.get_body((part,)).get_content()
+        assert "Schnellere" not in english.get_body((part,)).get_content()

@@ -50,6 +50,8 @@ def body_for(action, window):
         return {"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "reason": "test"}
     if action == "extend":
         return {"minutes": 10, "reason": "test"}
+    if action == "start":  # NOW is weeks before the window: the table is about states, so the start is forced
+        return {"reason": "test", "force": True}
     return {"reason": "test"}
 
 
@@ -317,3 +319,20 @@ def test_two_simultaneous_calls_with_one_key_change_the_window_once(transactiona
     window.refresh_from_db()
     assert (window.duration, window.sequence) == (timedelta(minutes=75), 2)
     assert AuditEvent.objects.filter(window=window, action="extend").count() == 1
+
+
+def test_a_start_weeks_early_is_a_409_unless_forced_with_a_reason(window, pipeline, manager):
+    url = f"/api/v1/windows/{window.pk}/start/"
+    refused = pipeline.post(url, {"reason": "pipeline #4711"}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        "The window starts at 2026-11-28 21:00 UTC, more than 60 minutes from now. "
+        "To start it early, confirm with force and give a reason."
+    )
+    no_reason = pipeline.post(url, {"force": True}, format="json")
+    assert (no_reason.status_code, no_reason.json()["detail"]) == (409, "Give a reason to start a window early.")
+    assert Window.objects.get(pk=window.pk).status == "planned" and not AuditEvent.objects.exists()
+    forced = pipeline.post(url, {"force": True, "reason": "hotfix"}, format="json")
+    assert (forced.status_code, forced.json()["status"]) == (200, "in_progress")
+    event = AuditEvent.objects.get(window=window, action="start")
+    assert (event.actor, event.reason, event.changes["forced"]) == (manager, "hotfix", [False, True])

@@ -83,3 +83,19 @@ def test_german_catalogue_is_complete_and_compiled():
             continue  # a wrapped message: its first line only
         msgid = msgid.replace('\\"', '"')
         assert msgid in catalogue._catalog or (msgid, 0) in catalogue._catalog, msgid  # compiled from this .po
+
+
+def test_window_page_shows_the_summary_in_the_visitors_language_with_english_as_fallback(client, history):
+    window = Window.objects.get(region__slug="eu-frankfurt", month="2026-12-01")
+    window.release_summary = "Faster exports."
+    window.release_summary_translations = {"de": "Schnellere Exporte."}
+    window.save()
+    german = client.get(f"/windows/{window.pk}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    english = client.get(f"/windows/{window.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<p>Schnellere Exporte.</p>" in german and "Faster exports." not in german
+    assert "<p>Faster exports.</p>" in english and "Schnellere" not in english
+    untranslated = Window.objects.get(region__slug="japan", month="2026-12-01")
+    untranslated.release_summary = "Faster search."
+    untranslated.save()
+    page = client.get(f"/windows/{untranslated.pk}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "<p>Faster search.</p>" in page
