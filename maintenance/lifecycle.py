@@ -261,6 +261,10 @@ def extend(window, minutes=None, actor=None, reason="", now=None, until=None):
             if until > ceiling:
                 raise TimesError(field, _ceiling_message(window.starts_at))
             new_end = until
+        if new_end > latest_start(now) + timedelta(minutes=MAX_LENGTH_MINUTES):
+            raise TimesError(
+                field, _("A window can end at most %(months)s months ahead.") % {"months": MAX_MONTHS_AHEAD}
+            )
         return _apply(
             window,
             actor,
