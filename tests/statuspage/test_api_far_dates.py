@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from maintenance import audit, planning
-from maintenance.models import AuditEvent, Window
+from maintenance.models import Window
 from tests.statuspage.test_api_pipeline import client_for
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
