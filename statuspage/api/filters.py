@@ -2,6 +2,7 @@ from datetime import UTC
 
 import django_filters
 from django import forms
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions
@@ -24,15 +25,20 @@ class OffsetDateTimeField(django_filters.fields.IsoDateTimeField):
         )
     }
 
-    def strptime(self, value, format):
-        parsed = super().strptime(value, format)
-        if parsed.tzinfo is None:
-            raise ValueError("no offset")  # the form answers with the "invalid" message, which asks for one
-        try:
-            parsed.astimezone(UTC)  # the instant must exist in UTC too (9999-12-31T23:00-02:00 does not)
-        except OverflowError:
-            raise ValueError("out of range") from None
-        return parsed
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None  # not a date-time at all: the parent says so
+            if parsed is not None and parsed.tzinfo is None:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            if parsed is not None:
+                try:
+                    parsed.astimezone(UTC)  # the instant must exist in UTC (9999-12-31T23:00-02:00 does not)
+                except OverflowError:
+                    raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return super().to_python(value)
 
 
 class OffsetDateTimeFilter(django_filters.IsoDateTimeFilter):
