@@ -19,13 +19,13 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.forms.models import model_to_dict
-from rest_framework.authtoken.models import Token
 
 from maintenance import planning
 from maintenance.models import AuditEvent, Freeze, IdempotencyKey, Incident, IncidentUpdate, Region, Window
 from notifications import tokens
 from notifications.emails import preview_message
 from notifications.models import Delivery, Subscriber
+from statuspage.models import ApiToken
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 LONG = "x" * 20_000
@@ -45,7 +45,7 @@ def snapshot():
             for key, value in row.items():
                 if isinstance(value, list):
                     row[key] = sorted(getattr(item, "pk", item) for item in value)
-    rows["Token"] = list(Token.objects.values_list("key", "user_id"))
+    rows["ApiToken"] = list(ApiToken.objects.values_list("digest", "user_id", "expiry"))
     return json.loads(json.dumps(rows, default=str))
 
 
@@ -56,7 +56,7 @@ def world(db, client):
         window = Window.objects.select_related("region").get(region__slug="eu-frankfurt", month="2026-11-01")
         manager = User.objects.create_user("rm", password="x", is_staff=True)
         manager.groups.add(Group.objects.get(name="Release managers"))
-        token = Token.objects.create(user=manager).key
+        token = ApiToken.objects.create(user=manager)[1]
         subscriber = Subscriber.objects.create(
             email="ada@example.com", state=Subscriber.State.CONFIRMED, created_at=NOW, confirmed_at=NOW
         )
