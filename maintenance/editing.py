@@ -6,6 +6,7 @@ transaction and ``window_changed`` is sent once it has committed, so cached page
 
 from functools import partial
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from maintenance import audit
 from maintenance.models import Window
 from maintenance.signals import window_changed
+from maintenance.validators import validate_one_line_title
 
 TEXT_FIELDS = ("title", "release_summary")
 
@@ -23,6 +25,11 @@ def edit_text(window, actor=None, reason="", now=None, **values):
     unknown = set(values) - set(TEXT_FIELDS)
     if unknown:
         raise TypeError(f"edit_text() sets only {', '.join(TEXT_FIELDS)}; got {', '.join(sorted(unknown))}")
+    if "title" in values:
+        try:
+            validate_one_line_title(values["title"])
+        except ValidationError as exc:
+            raise ValidationError({"title": exc.messages}) from None
     now = now or timezone.now()
     with transaction.atomic():
         window = Window.objects.select_for_update(of=("self",)).select_related("region").get(pk=window.pk)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 
 from statuspage.models import ApiToken
@@ -21,3 +22,10 @@ class TokenAuthentication(KnoxTokenAuthentication):
             ApiToken.objects.filter(pk=auth_token.pk).update(last_used_at=now)
             auth_token.last_used_at = now
         return user, auth_token
+
+
+class TokenScheme(KnoxTokenScheme):
+    """The schema's security scheme for these tokens: an ``Authorization: Token <key>`` header."""
+
+    target_class = "statuspage.api.auth.TokenAuthentication"
+    name = "tokenAuth"

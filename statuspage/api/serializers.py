@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from maintenance import lifecycle, rule
 from maintenance.models import Region, Window
+from maintenance.validators import validate_one_line_title
 
 NEEDS_OFFSET = _("Give the time with a UTC offset, e.g. 2027-01-30T14:00:00Z or 2027-01-30T23:00:00+09:00.")
 
@@ -132,7 +133,9 @@ class ExtendSerializer(ActionSerializer):
 class WindowEditSerializer(serializers.Serializer):
     """The body of PATCH: the window's title and release summary (either or both), and a reason for the audit log."""
 
-    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    title = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, validators=[validate_one_line_title]
+    )
     release_summary = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
@@ -140,6 +143,18 @@ class WindowEditSerializer(serializers.Serializer):
         if not {"title", "release_summary"} & set(attrs):
             raise serializers.ValidationError({"title": [_("Give title or release_summary (or both).")]})
         return attrs
+
+
+# PATCH's body as the schema states it: title and/or release_summary (at least one), a title on one line.
+WINDOW_EDIT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "maxLength": 200, "pattern": "^[^\\x00-\\x1f\\x7f\\u0085\\u2028\\u2029]*$"},
+        "release_summary": {"type": "string", "maxLength": 20000},
+        "reason": {"type": "string", "maxLength": 500},
+    },
+    "anyOf": [{"required": ["title"]}, {"required": ["release_summary"]}],
+}
 
 
 class WindowActionResponseSerializer(WindowSerializer):

@@ -14,6 +14,7 @@ from maintenance.models import IdempotencyKey, Region, Window
 from statuspage.api.filters import WindowFilter, refuse_unknown_parameters
 from statuspage.api.pagination import Pagination
 from statuspage.api.serializers import (
+    WINDOW_EDIT_SCHEMA,
     ActionSerializer,
     ExtendSerializer,
     RegionSerializer,
@@ -95,7 +96,7 @@ def _action_schema(verb, body, description):
     partial_update=extend_schema(
         summary="Set a window's title and release summary",
         description="Release managers only, like the lifecycle actions; each change is written to the audit log.",
-        request=WindowEditSerializer,
+        request={"application/json": WINDOW_EDIT_SCHEMA},
         responses={
             200: WindowActionResponseSerializer,
             400: BAD_BODY,

@@ -34,6 +34,7 @@ WRITE_OPERATIONS = [
     "v1_windows_cancel_create",
     "v1_windows_reschedule_create",
     "v1_windows_extend_create",
+    "v1_windows_partial_update",
     "v1_incidents_create",
     "v1_incidents_partial_update",
     "v1_incidents_updates_create",

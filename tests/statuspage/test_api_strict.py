@@ -211,6 +211,7 @@ def test_patch_needs_a_release_manager(window):
         ({}, "title"),
         ({"status": "completed"}, "title"),
         ({"title": "x" * 201}, "title"),
+        ({"title": "Release\nBcc: eve@example.com"}, "title"),
         ({"reason": "x" * 501}, "reason"),
     ],
 )
