@@ -23,6 +23,7 @@ ADMINS = {
     "maintenance.AuditEvent": "AuditEventAdmin",
     "notifications.Subscriber": "SubscriberAdmin",
     "notifications.Delivery": "DeliveryAdmin",
+    "statuspage.ApiToken": "ApiTokenAdmin",
 }
 WINDOW_URLS = ["reschedule", "extend", "preview_email", "preview_email_html"]
 
