@@ -1,5 +1,6 @@
 """The SLA ledger in the v1 API."""
 
+from django.db.models import Max
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -7,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from maintenance import lifecycle, sla
+from maintenance.models import Window
 from maintenance.rule import Month
 from statuspage import months
 
@@ -76,11 +78,16 @@ def in_range(month, now):
 
 
 def month_range(now):
-    """The months the ledger answers for: back to the first month with a window or incident, or at least
-    ``MAX_MONTHS_AHEAD`` months back, and ahead as far as a window may be moved."""
+    """The months the ledger answers for: from the first month with a window or incident (or at least
+    ``MAX_MONTHS_AHEAD`` months back) to the last planned window's month (or at least as far ahead as a window may be
+    moved)."""
     current = sla.current_month(now)
     first = min(months.earliest_month(now, months.newest_month(now)), current.plus(-lifecycle.MAX_MONTHS_AHEAD))
-    return first, current.plus(lifecycle.MAX_MONTHS_AHEAD)
+    last = current.plus(lifecycle.MAX_MONTHS_AHEAD)
+    last_window = Window.objects.aggregate(last=Max("month"))["last"]
+    if last_window:
+        last = max(last, Month.of(last_window))
+    return first, last
 
 
 def _json(row):

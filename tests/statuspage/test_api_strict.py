@@ -237,3 +237,11 @@ def test_an_sla_month_outside_the_ledgers_range_is_a_400_naming_it(window, month
 def test_an_sla_month_inside_the_range_answers(window, month):
     response = APIClient().get("/api/v1/sla/", {"month": month})
     assert response.status_code == 200 and {row["month"] for row in response.json()} == {month}
+
+
+def test_the_sla_range_reaches_the_last_planned_window(window):
+    """Windows planned further ahead than the horizon (PLAN_MONTHS_AHEAD may be up to 120) keep their months."""
+    planning.plan(NOW, 36)
+    assert APIClient().get("/api/v1/sla/", {"month": "2029-10"}).status_code == 200
+    message = bad(APIClient().get("/api/v1/sla/", {"month": "2029-11"}), "month")
+    assert "give one from 2024-11 to 2029-10" in message
