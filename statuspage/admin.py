@@ -3,16 +3,19 @@ page with the notifications' email preview and fan-out progress. It is registere
 the admins of the models it alone shows."""
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from maintenance.admin import WindowAdmin
 from maintenance.admin.night import ReleaseNightMixin
 from maintenance.models import Window
 from notifications.admin import WindowNotificationsMixin
 from notifications.models import Delivery
+from statuspage.models import ApiToken
 
 
 @admin.register(Window)
@@ -54,6 +57,7 @@ class SiteWindowAdmin(ReleaseNightMixin, WindowNotificationsMixin, WindowAdmin):
             ]
         return progress
 
+
 def _site_name(template):
     return lazy(lambda: gettext(template) % {"site": settings.SITE_NAME}, str)()
 
@@ -62,3 +66,32 @@ def _site_name(template):
 admin.site.site_header = _site_name("%(site)s administration")
 admin.site.site_title = _site_name("%(site)s admin")
 admin.site.index_title = _site_name("%(site)s: release windows, incidents and subscribers")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Pipeline tokens: who holds each, its visible prefix, when it expires and when it was last used. Only the hash
+    is stored, so no key can be shown; ``manage.py api_token`` makes new ones. Revoking deletes the token."""
+
+    list_display = ["token_key", "user", "name", "created", "expiry", "last_used_at", "state"]
+    list_filter = ["user"]
+    search_fields = ["token_key", "user__username", "name"]
+    fields = ["token_key", "user", "name", "created", "expiry", "last_used_at"]
+    readonly_fields = ["token_key", "user", "created", "expiry", "last_used_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # a key is shown once, by `manage.py api_token`
+
+    @admin.display(description=_("state"))
+    def state(self, token):
+        return _("expired") if token.expiry and token.expiry <= timezone.now() else _("active")
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["delete"])
+    def revoke(self, request, queryset):
+        count, _deleted = queryset.delete()
+        self.message_user(
+            request,
+            ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count) % {"count": count},
+            messages.SUCCESS,
+        )

@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -44,7 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -126,7 +127,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "statuspage.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -141,6 +142,13 @@ REST_FRAMEWORK = {
     ],
     "DATETIME_FORMAT": "iso-8601",
     "EXCEPTION_HANDLER": "statuspage.api.errors.exception_handler",
+}
+# Pipeline tokens: hashed (django-rest-knox), prefixed so they are recognisable, expiring; see docs/release-managers.md.
+KNOX_TOKEN_MODEL = "statuspage.ApiToken"
+REST_KNOX = {
+    "TOKEN_PREFIX": "offpeak_",
+    "TOKEN_TTL": timedelta(days=90),  # the default; `manage.py api_token --days` sets another
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Offpeak API",

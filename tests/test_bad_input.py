@@ -19,13 +19,13 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.forms.models import model_to_dict
-from rest_framework.authtoken.models import Token
 
 from maintenance import planning
 from maintenance.models import AuditEvent, Freeze, IdempotencyKey, Incident, IncidentUpdate, Region, Window
 from notifications import tokens
 from notifications.emails import preview_message
 from notifications.models import Delivery, Subscriber
+from statuspage.models import ApiToken
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 LONG = "x" * 20_000
@@ -45,7 +45,7 @@ def snapshot():
             for key, value in row.items():
                 if isinstance(value, list):
                     row[key] = sorted(getattr(item, "pk", item) for item in value)
-    rows["Token"] = list(Token.objects.values_list("key", "user_id"))
+    rows["ApiToken"] = list(ApiToken.objects.values_list("digest", "user_id", "expiry"))
     return json.loads(json.dumps(rows, default=str))
 
 
@@ -56,7 +56,7 @@ def world(db, client):
         window = Window.objects.select_related("region").get(region__slug="eu-frankfurt", month="2026-11-01")
         manager = User.objects.create_user("rm", password="x", is_staff=True)
         manager.groups.add(Group.objects.get(name="Release managers"))
-        token = Token.objects.create(user=manager).key
+        token = ApiToken.objects.create(user=manager)[1]
         subscriber = Subscriber.objects.create(
             email="ada@example.com", state=Subscriber.State.CONFIRMED, created_at=NOW, confirmed_at=NOW
         )
@@ -611,3 +611,102 @@ def test_an_idn_or_homograph_domain_is_stored_as_punycode_by_form_and_api_alike(
     assert again.status_code == 202
     assert Subscriber.objects.filter(email="ada@xn--xample-2of.com").count() == 1
     assert not Subscriber.objects.filter(email__contains="\u0435").exists()
+
+
+# --- dates, offsets and filters: exact status and the field named (issues 10.3 and 11.5-11.8) ------------------
+# Each row: (how to send it, the exact status, the field or query parameter the answer must name in `errors`).
+# The window is eu-frankfurt's November 2026 window (2026-11-28 21:00-22:00 UTC, planned); NOW is 2026-11-10 12:00.
+
+DATE_CASES = {
+    "reschedule: 9999-12-31T22:00Z": (
+        lambda c, w: api(
+            c, w, "post", W + "reschedule/", {"starts_at": "9999-12-31T22:00Z", "ends_at": "9999-12-31T23:00Z"}
+        ),
+        400,
+        "starts_at",
+    ),
+    "reschedule: 24 months and a day ahead": (
+        lambda c, w: api(
+            c, w, "post", W + "reschedule/", {"starts_at": "2028-11-11T12:00Z", "ends_at": "2028-11-11T12:30Z"}
+        ),
+        400,
+        "starts_at",
+    ),
+    "reschedule: into the past": (
+        lambda c, w: api(
+            c, w, "post", W + "reschedule/", {"starts_at": "2026-11-09T21:00Z", "ends_at": "2026-11-09T21:30Z"}
+        ),
+        400,
+        "starts_at",
+    ),
+    "reschedule: start without an offset": (
+        lambda c, w: api(
+            c, w, "post", W + "reschedule/", {"starts_at": "2026-12-05T21:00:00", "ends_at": "2026-12-05T21:30Z"}
+        ),
+        400,
+        "starts_at",
+    ),
+    "reschedule: end without an offset": (
+        lambda c, w: api(
+            c, w, "post", W + "reschedule/", {"starts_at": "2026-12-05T21:00Z", "ends_at": "2026-12-05T21:30:00"}
+        ),
+        400,
+        "ends_at",
+    ),
+    "extend: until without an offset": (
+        lambda c, w: api(c, w, "post", W + "extend/", {"until": "2026-11-28T22:30:00"}),
+        400,
+        "until",
+    ),
+    "extend: until in year 9999": (
+        lambda c, w: api(c, w, "post", W + "extend/", {"until": "9999-12-31T23:59Z"}),
+        400,
+        "until",
+    ),
+    "extend: minutes and until together": (
+        lambda c, w: api(c, w, "post", W + "extend/", {"minutes": 10, "until": "2026-11-28T22:30Z"}),
+        400,
+        "minutes",
+    ),
+    "extend: past the ceiling": (
+        lambda c, w: api(c, w, "post", W + "extend/", {"minutes": 200}),
+        400,
+        "minutes",
+    ),
+    "windows: unknown query parameter": (lambda c, w: get(c, w, "/api/v1/windows/?mnth=2027-01"), 400, "mnth"),
+    "windows: month 13": (lambda c, w: get(c, w, "/api/v1/windows/?month=2027-13"), 400, "month"),
+    "windows: month 0000-01": (lambda c, w: get(c, w, "/api/v1/windows/?month=0000-01"), 400, "month"),
+    "windows: starts_after without an offset": (
+        lambda c, w: get(c, w, "/api/v1/windows/?starts_after=2027-01-30T14:00:00"),
+        400,
+        "starts_after",
+    ),
+    "windows: starts_before past UTC's last day": (
+        lambda c, w: get(c, w, "/api/v1/windows/?starts_before=9999-12-31T23:00:00-02:00"),
+        400,
+        "starts_before",
+    ),
+    "sla API: month 0001-01": (lambda c, w: get(c, w, "/api/v1/sla/?month=0001-01"), 400, "month"),
+    "sla API: month 9998-12": (lambda c, w: get(c, w, "/api/v1/sla/?month=9998-12"), 400, "month"),
+    "window PATCH: status": (
+        lambda c, w: api(c, w, "patch", W, {"status": "completed"}),
+        400,
+        "title",
+    ),
+    "window PATCH: oversized title": (lambda c, w: api(c, w, "patch", W, {"title": LONG}), 400, "title"),
+}
+
+
+@pytest.mark.parametrize("case", list(DATE_CASES))
+def test_bad_date_offset_or_filter_gets_its_status_naming_the_field_and_changes_nothing(client, world, case):
+    send, status, field = DATE_CASES[case]
+    if case.startswith("extend"):
+        with time_machine.travel(NOW, tick=False):
+            assert api(client, world, "post", W + "announce/", {}).status_code == 200
+    before = snapshot()
+    with time_machine.travel(NOW, tick=False):
+        response = send(client, world)
+    assert response.status_code == status, response.content[:500]
+    assert list(response.json()["errors"]) == [field]
+    assert field in response.json()["detail"]
+    assert snapshot() == before

@@ -79,4 +79,3 @@ class FreezeAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):
         for outcome in planning.lift(obj, actor=request.user):
             self.message_user(request, outcome.message, messages.INFO if outcome.restored else messages.WARNING)
-

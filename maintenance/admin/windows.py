@@ -376,7 +376,6 @@ class WindowAdmin(ReleaseTextsMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/maintenance/window/zone_rules_confirm.html", context)
 
-
     # --- the buttons on a window's page: each opens a form that says what will happen ---
 
     def control_view(self, request, object_id, verb):
@@ -394,9 +393,7 @@ class WindowAdmin(ReleaseTextsMixin, admin.ModelAdmin):
                 return lifecycle.start(window, actor=user, reason=data["reason"], force=data["force"])
 
             return self._form_view(request, window, form_class, apply, label, {}, notes)
-        notes = {"announce": announce_notes, "cancel": cancel_notes}.get(verb, lambda ws: [])(
-            [window]
-        )
+        notes = {"announce": announce_notes, "cancel": cancel_notes}.get(verb, lambda ws: [])([window])
         transition = getattr(lifecycle, verb)
 
         def apply(window, data, user):
@@ -446,8 +443,7 @@ class WindowAdmin(ReleaseTextsMixin, admin.ModelAdmin):
                     self.message_user(
                         request,
                         f"{moved}: {outcome.message} "
-                        + gettext("Now %(local)s, %(utc)s.")
-                        % {"local": local_span(moved), "utc": utc_span(moved)},
+                        + gettext("Now %(local)s, %(utc)s.") % {"local": local_span(moved), "utc": utc_span(moved)},
                         level,
                     )
                     return HttpResponseRedirect(reverse("admin:maintenance_window_change", args=[window.pk]))

@@ -1,12 +1,14 @@
-from datetime import timedelta
-
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from maintenance import rule
-from maintenance.lifecycle import MAX_EXTENSION_MINUTES
+from maintenance import lifecycle, rule
 from maintenance.models import Region, Window
+from maintenance.validators import validate_one_line_title
+
+NEEDS_OFFSET = _("Give the time with a UTC offset, e.g. 2027-01-30T14:00:00Z or 2027-01-30T23:00:00+09:00.")
 
 
 @extend_schema_field({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "22:00"})
@@ -22,6 +24,24 @@ class MonthField(serializers.DateField):
 @extend_schema_field({"type": "string", "pattern": r"\S"})
 class TextField(serializers.CharField):
     """Required text: surrounding spaces are trimmed, so it must hold at least one non-space character."""
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time that states its UTC offset: without one it is refused, never taken as UTC."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = _parse(value)
+            if parsed is not None and parsed.tzinfo is None:
+                raise serializers.ValidationError(NEEDS_OFFSET, code="offset")
+        return super().to_internal_value(value)
+
+
+def _parse(text):
+    try:
+        return parse_datetime(text.strip())
+    except (ValueError, OverflowError):
+        return None
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -81,28 +101,68 @@ class StartSerializer(ActionSerializer):
 
 
 class RescheduleSerializer(ActionSerializer):
-    starts_at = serializers.DateTimeField(help_text="New start, ISO 8601 with a UTC offset.")
-    ends_at = serializers.DateTimeField(
-        help_text="New end, ISO 8601 with a UTC offset; 1 to 60 minutes after the start."
+    starts_at = OffsetDateTimeField(
+        help_text=f"New start, ISO 8601 with a UTC offset; in the future and at most "
+        f"{lifecycle.MAX_MONTHS_AHEAD} months ahead."
+    )
+    ends_at = OffsetDateTimeField(
+        help_text=f"New end, ISO 8601 with a UTC offset; {rule.MIN_MINUTES} to {rule.MAX_MINUTES} minutes after the "
+        "start."
     )
 
     def validate(self, attrs):
-        minutes = (attrs["ends_at"] - attrs["starts_at"]) / timedelta(minutes=1)
-        if not rule.MIN_MINUTES <= minutes <= rule.MAX_MINUTES:
-            raise serializers.ValidationError(
-                {
-                    "ends_at": [
-                        f"A window lasts {rule.MIN_MINUTES} to {rule.MAX_MINUTES} minutes; asked for {minutes:g}."
-                    ]
-                }
-            )
+        try:
+            lifecycle.check_new_times(attrs["starts_at"], attrs["ends_at"], timezone.now())
+        except lifecycle.TimesError as exc:
+            raise serializers.ValidationError({exc.field: [str(exc)]}) from None
         return attrs
 
 
 class ExtendSerializer(ActionSerializer):
     minutes = serializers.IntegerField(
-        min_value=1, max_value=MAX_EXTENSION_MINUTES, help_text="Minutes to add to the end."
+        min_value=1,
+        max_value=lifecycle.MAX_EXTENSION_MINUTES,
+        required=False,
+        help_text="Minutes to add to the end. Each call adds them again: prefer `until`, or send an Idempotency-Key.",
     )
+    until = OffsetDateTimeField(
+        required=False,
+        help_text=f"The new end, ISO 8601 with a UTC offset; repeating the call changes nothing. No window ends more "
+        f"than {lifecycle.MAX_LENGTH_MINUTES} minutes after its start ({rule.MAX_MINUTES} planned plus at most "
+        f"{lifecycle.MAX_OVERRUN_MINUTES} of overrun).",
+    )
+
+    def validate(self, attrs):
+        if ("minutes" in attrs) == ("until" in attrs):
+            raise serializers.ValidationError({"minutes": [_("Give either minutes or until (one of them).")]})
+        return attrs
+
+
+class WindowEditSerializer(serializers.Serializer):
+    """The body of PATCH: the window's title and release summary (either or both), and a reason for the audit log."""
+
+    title = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, validators=[validate_one_line_title]
+    )
+    release_summary = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+    def validate(self, attrs):
+        if not {"title", "release_summary"} & set(attrs):
+            raise serializers.ValidationError({"title": [_("Give title or release_summary (or both).")]})
+        return attrs
+
+
+# PATCH's body as the schema states it: title and/or release_summary (at least one), a title on one line.
+WINDOW_EDIT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "maxLength": 200, "pattern": "^[^\\x00-\\x1f\\x7f\\u0085\\u2028\\u2029]*$"},
+        "release_summary": {"type": "string", "maxLength": 20000},
+        "reason": {"type": "string", "maxLength": 500},
+    },
+    "anyOf": [{"required": ["title"]}, {"required": ["release_summary"]}],
+}
 
 
 class WindowActionResponseSerializer(WindowSerializer):

@@ -1,13 +1,16 @@
 """The SLA ledger in the v1 API."""
 
+from django.db.models import Max
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from maintenance import sla
+from maintenance import lifecycle, sla
+from maintenance.models import Window
 from maintenance.rule import Month
+from statuspage import months
 
 SLA_ROW = inline_serializer(
     "SlaRow",
@@ -47,11 +50,16 @@ class SlaView(APIView):
             OpenApiParameter(
                 "month",
                 {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
-                description="YYYY-MM; defaults to the current month (UTC).",
+                description="YYYY-MM; defaults to the current month (UTC). From the first month with a window or "
+                f"incident (at least {lifecycle.MAX_MONTHS_AHEAD} months back) to {lifecycle.MAX_MONTHS_AHEAD} "
+                "months ahead.",
                 required=False,
             )
         ],
-        responses={200: SLA_ROW, 400: OpenApiResponse(description="`month` is not YYYY-MM.")},
+        responses={
+            200: SLA_ROW,
+            400: OpenApiResponse(description="`month` is not YYYY-MM, or lies outside the months with data."),
+        },
     )
     def get(self, request):
         now = timezone.now()
@@ -63,7 +71,34 @@ class SlaView(APIView):
                 month = Month.parse(text)
             except ValueError as exc:
                 raise exceptions.ValidationError({"detail": str(exc)}) from None
+            if not in_range(month, now):
+                first, last = month_range(now)
+                raise exceptions.ValidationError(
+                    {"month": [f"{month} lies outside the months this ledger covers: give one from {first} to {last}."]}
+                )
         return Response([_json(row.as_dict()) for row in sla.ledger([month], now)])
+
+
+def in_range(month, now):
+    """Whether the ledger answers for ``month``; the recent months need no query."""
+    current = sla.current_month(now)
+    if current.plus(-lifecycle.MAX_MONTHS_AHEAD) <= month <= current.plus(lifecycle.MAX_MONTHS_AHEAD):
+        return True
+    first, last = month_range(now)
+    return first <= month <= last
+
+
+def month_range(now):
+    """The months the ledger answers for: from the first month with a window or incident (or at least
+    ``MAX_MONTHS_AHEAD`` months back) to the last planned window's month (or at least as far ahead as a window may be
+    moved)."""
+    current = sla.current_month(now)
+    first = min(months.earliest_month(now, months.newest_month(now)), current.plus(-lifecycle.MAX_MONTHS_AHEAD))
+    last = current.plus(lifecycle.MAX_MONTHS_AHEAD)
+    last_window = Window.objects.aggregate(last=Max("month"))["last"]
+    if last_window:
+        last = max(last, Month.of(last_window))
+    return first, last
 
 
 def _json(row):

@@ -9,20 +9,25 @@ from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from maintenance import lifecycle
+from maintenance import editing, lifecycle
 from maintenance.models import IdempotencyKey, Region, Window
-from statuspage.api.filters import WindowFilter
+from statuspage.api.filters import WindowFilter, refuse_unknown_parameters
+from statuspage.api.pagination import Pagination
 from statuspage.api.serializers import (
+    WINDOW_EDIT_SCHEMA,
     ActionSerializer,
     ExtendSerializer,
     RegionSerializer,
     RescheduleSerializer,
     StartSerializer,
     WindowActionResponseSerializer,
+    WindowEditSerializer,
     WindowSerializer,
 )
 
-BAD_FILTER = OpenApiResponse(description="A filter value is invalid; `detail` says which.")
+BAD_FILTER = OpenApiResponse(
+    description="A filter value is invalid, or a query parameter unknown; `detail` says which."
+)
 NOT_FOUND = OpenApiResponse(description="No such object.")
 BAD_PAGE = OpenApiResponse(description="`page` or `page_size` is not a whole number in range.")
 PAST_LAST_PAGE = OpenApiResponse(description="`page` is past the last page.")
@@ -85,22 +90,49 @@ def _action_schema(verb, body, description):
 @extend_schema_view(
     list=extend_schema(
         summary="List windows",
-        description="Release windows, earliest first. Times are UTC.",
+        description="Release windows, earliest first. Times are UTC. An unknown query parameter is a 400 naming it.",
         responses={200: WindowSerializer(many=True), 400: BAD_FILTER, 404: PAST_LAST_PAGE},
     ),
     retrieve=extend_schema(summary="One window", responses={200: WindowSerializer, 404: NOT_FOUND}),
+    partial_update=extend_schema(
+        summary="Set a window's title and release summary",
+        description="Release managers only, like the lifecycle actions; each change is written to the audit log.",
+        request={"application/json": WINDOW_EDIT_SCHEMA},
+        responses={
+            200: WindowActionResponseSerializer,
+            400: BAD_BODY,
+            401: NO_AUTH,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    ),
 )
 class WindowViewSet(viewsets.ReadOnlyModelViewSet):
-    """Read windows; release managers (token) run their lifecycle with the POST actions."""
+    """Read windows; release managers (token) run their lifecycle with the POST actions and edit words with PATCH."""
 
     queryset = Window.objects.select_related("region").order_by("starts_at", "id")
     serializer_class = WindowSerializer
     filterset_class = WindowFilter
+    list_parameters = [*WindowFilter.base_filters, Pagination.page_query_param, Pagination.page_size_query_param]
 
     def get_permissions(self):
-        if self.action in ("announce", "start", "complete", "cancel", "reschedule", "extend"):
+        if self.action in ("announce", "start", "complete", "cancel", "reschedule", "extend", "partial_update"):
             return [IsReleaseManager()]
         return super().get_permissions()
+
+    def list(self, request, *args, **kwargs):
+        refuse_unknown_parameters(request.query_params, self.list_parameters)
+        return super().list(request, *args, **kwargs)
+
+    def partial_update(self, request, pk=None):
+        window = self.get_object()
+        body = WindowEditSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        reason = data.pop("reason")
+        changed = editing.edit_window(window, actor=request.user, reason=reason, **data)
+        message = _("Saved.") if changed else _("The window already reads so.")
+        return Response({**WindowSerializer(window).data, "message": message})
 
     @_action_schema("announce", ActionSerializer, "planned → scheduled; customers are told. Repeating it is a no-op.")
     @action(detail=True, methods=["post"])
@@ -139,13 +171,19 @@ class WindowViewSet(viewsets.ReadOnlyModelViewSet):
             idempotent_by_key=True,
         )
 
-    @_action_schema("extend", ExtendSerializer, "Move the end of a scheduled or running window back by `minutes`.")
+    @_action_schema(
+        "extend",
+        ExtendSerializer,
+        "Move the end of a scheduled or running window to `until` (repeating it changes nothing) or back by "
+        f"`minutes` (each call adds them again). No window ends more than {lifecycle.MAX_LENGTH_MINUTES} minutes "
+        "after its start.",
+    )
     @action(detail=True, methods=["post"])
     def extend(self, request, pk=None):
         return self._run(
             request,
             ExtendSerializer,
-            lambda window, data, now: lifecycle.extend(window, data.pop("minutes"), now=now, **data),
+            lambda window, data, now: lifecycle.extend(window, now=now, **data),
             idempotent_by_key=True,
         )
 
@@ -191,6 +229,8 @@ class WindowViewSet(viewsets.ReadOnlyModelViewSet):
         data = {**data, "actor": request.user}
         try:
             outcome = call(window, data, timezone.now())
+        except lifecycle.TimesError as exc:
+            raise exceptions.ValidationError({exc.field: [str(exc)]}) from None
         except lifecycle.TransitionError as exc:
             raise Conflict(str(exc)) from None
         return Response({**WindowSerializer(outcome.window).data, "message": outcome.message})

@@ -17,8 +17,12 @@ BAR_HEIGHT = 32
 
 
 def when(value, zone):
-    """'Saturday, Nov. 28, 2026, 22:00 CET' in the active language, in ``zone``."""
-    local = value.astimezone(zone)
+    """'Saturday, Nov. 28, 2026, 22:00 CET' in the active language, in ``zone``; never raises for a stored time (one
+    past the calendar's end in ``zone``, such as 9999-12-31 22:00 UTC in Tokyo, is shown in UTC)."""
+    try:
+        local = value.astimezone(zone)
+    except OverflowError:
+        local = value.astimezone(UTC)
     return f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}, {local:%H:%M} {local.tzname()}"
 
 

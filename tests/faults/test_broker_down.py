@@ -5,13 +5,13 @@ import time
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from maintenance import planning
 from maintenance.models import AuditEvent, Region, Window
 from notifications.models import Delivery, Subscriber
 from notifications.tasks import schedule_due
 from statuspage.celery import app as celery_app
+from statuspage.models import ApiToken
 from tests.faults.conftest import run_app, worker_env
 from tests.integration.conftest import Worker, database_url, wait_until
 
@@ -40,7 +40,7 @@ def test_announce_with_the_broker_down_succeeds_and_the_beat_sends_it_once_the_b
     expected = subscribers(CONFIRMED, pending=5)
     planning.plan(timezone.now(), 2)
     window = Window.objects.filter(region__slug="eu-frankfurt", starts_at__gt=timezone.now()).earliest("starts_at")
-    key = Token.objects.create(user=User.objects.create_superuser("release-bot", password="x")).key
+    key = ApiToken.objects.create(user=User.objects.create_superuser("release-bot", password="x"))[1]
     app_env = {"DATABASE_URL": database_url(), "CELERY_BROKER_URL": private_redis.url, "NOTIFY_QUEUE": queue}
     worker = Worker(queue, tmp_path / "worker.log").start(
         concurrency=2, env=worker_env(queue, mail_record.path, CELERY_BROKER_URL=private_redis.url)

@@ -34,6 +34,7 @@ WRITE_OPERATIONS = [
     "v1_windows_cancel_create",
     "v1_windows_reschedule_create",
     "v1_windows_extend_create",
+    "v1_windows_partial_update",
     "v1_incidents_create",
     "v1_incidents_partial_update",
     "v1_incidents_updates_create",
@@ -42,10 +43,10 @@ WRITE_OPERATIONS = [
 
 MAKE_RELEASE_MANAGER = """
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
+from statuspage.models import ApiToken
 user = User.objects.create_user("fuzz-release-manager")
 user.groups.add(Group.objects.get(name="Release managers"))
-print("TOKEN=" + Token.objects.create(user=user).key)
+print("TOKEN=" + ApiToken.objects.create(user=user)[1])
 """
 
 

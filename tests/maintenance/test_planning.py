@@ -216,11 +216,14 @@ def test_plan_windows_command_plans_plan_months_ahead_without_months(settings, c
     with time_machine.travel(NOW, tick=False):
         call_command("plan_windows")
     assert capsys.readouterr().out.strip().endswith(f"{7 * months_ahead} created, 0 skipped, 0 already planned.")
-    assert sorted({str(rule.Month.of(month)) for month in Window.objects.values_list("month", flat=True)}) == [
-        "2026-11",
-        "2026-12",
-        "2027-01",
-    ][:months_ahead]
+    assert (
+        sorted({str(rule.Month.of(month)) for month in Window.objects.values_list("month", flat=True)})
+        == [
+            "2026-11",
+            "2026-12",
+            "2027-01",
+        ][:months_ahead]
+    )
 
 
 @pytest.mark.django_db

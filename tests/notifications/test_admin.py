@@ -24,6 +24,7 @@ ADMINS = {
     "notifications.Subscriber": "SubscriberAdmin",
     "notifications.Delivery": "DeliveryAdmin",
     "notifications.Suppression": "SuppressionAdmin",
+    "statuspage.ApiToken": "ApiTokenAdmin",
 }
 WINDOW_URLS = ["reschedule", "extend", "preview_email", "preview_email_html"]
 

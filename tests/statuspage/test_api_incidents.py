@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from maintenance import incidents
 from maintenance.models import AuditEvent, Incident
+from statuspage.models import ApiToken
 from tests.maintenance.transitions import NOW
 
 
@@ -29,7 +29,7 @@ def manager(db):
 @pytest.fixture
 def pipeline(manager):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=manager).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.objects.create(user=manager)[1]}")
     return client
 
 
@@ -114,7 +114,7 @@ def test_writes_need_a_release_manager(regions):
     assert anonymous.post("/api/v1/incidents/", {"title": "x"}, format="json").status_code == 401
     assert anonymous.post(f"/api/v1/incidents/{incident.pk}/resolve/").status_code == 401
     customer = APIClient()
-    customer.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=User.objects.create_user('c')).key}")
+    customer.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.objects.create(user=User.objects.create_user('c'))[1]}")
     assert customer.patch(f"/api/v1/incidents/{incident.pk}/", {"status": "identified", "body": "x"}).status_code == 403
     assert customer.post(f"/api/v1/incidents/{incident.pk}/resolve/").status_code == 403
     assert Incident.objects.get().status == "investigating"
