@@ -183,7 +183,14 @@ SPECTACULAR_SETTINGS = {
 # - locmem://: per-process memory, for one process only (a system check warns when more web workers run);
 # - dummy://: no cache at all (no rate limit holds).
 CACHE_URL = env_cache_url("CACHE_URL", "db://")
-CACHES = {"default": CACHE_URL}
+# Rendered public pages are kept in each process's memory, keyed on a content version read from the shared cache
+# (statuspage/caching.py), so a cached page costs no query; dummy:// turns that off too.
+CACHES = {
+    "default": CACHE_URL,
+    "pages": CACHE_URL
+    if CACHE_URL["BACKEND"].endswith("DummyCache")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "offpeak-pages"},
+}
 # How long a rendered public page is reused while nothing it shows has changed, and the max-age clients get.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 15, minimum=0, maximum=3600)
 PUBLIC_MAX_AGE = env_int("PUBLIC_MAX_AGE", 15, minimum=0, maximum=3600)

@@ -23,4 +23,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # One process, and tests that must not see each other's counters: per-process memory, emptied before each test
 # (tests/conftest.py). tests/statuspage/test_cache_settings.py proves the real default, the database cache.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "offpeak-tests"}}
+_LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "offpeak-tests"}
+CACHES = {**CACHES, "default": _LOCMEM}  # noqa: F405

@@ -93,7 +93,7 @@ def test_by_default_every_process_shares_one_counter_in_the_database(tmp_path):
 
 @pytest.fixture
 def database_cache(settings, db):
-    settings.CACHES = {"default": {"BACKEND": DATABASE_CACHE, "LOCATION": "offpeak_cache"}}
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": DATABASE_CACHE, "LOCATION": "offpeak_cache"}}
     call_command("createcachetable", verbosity=0)
     yield cache
 
@@ -113,25 +113,37 @@ def test_database_cache_incr_keeps_the_expiry_and_refuses_a_missing_key(database
         database_cache.incr("missing")
 
 
-def test_a_cached_page_costs_two_small_queries_with_the_database_cache(
+def test_a_cached_page_costs_no_query_with_the_database_cache(
     database_cache, client, regions, django_assert_num_queries
 ):
     first = client.get("/")
     assert first.status_code == 200
-    with django_assert_num_queries(2):  # the content counter and the page
+    with django_assert_num_queries(0):  # the page is in this process's memory; the version was read just now
         again = client.get("/")
     assert again.content == first.content
 
 
+def test_the_rendered_pages_stay_in_process_memory_whatever_the_default_cache():
+    for url, pages in [
+        (None, "django.core.cache.backends.locmem.LocMemCache"),
+        ("redis://127.0.0.1:6379/4", "django.core.cache.backends.locmem.LocMemCache"),
+        ("dummy://", "django.core.cache.backends.dummy.DummyCache"),
+    ]:
+        result = shell.run(
+            "-c", PRINT_CACHES.replace("'default'", "'pages'"), SECRET_KEY="x", **({"CACHE_URL": url} if url else {})
+        )
+        assert json.loads(result.stdout)["BACKEND"] == pages, url
+
+
 def test_per_process_cache_with_several_web_workers_is_warned_about(settings, monkeypatch):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     (warning,) = checks.per_process_cache()
     assert warning.id == "statuspage.W001" and "3 web workers" in warning.msg
     monkeypatch.setenv("WEB_CONCURRENCY", "1")
     assert checks.per_process_cache() == []
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
-    settings.CACHES = {"default": {"BACKEND": DATABASE_CACHE, "LOCATION": "offpeak_cache"}}
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": DATABASE_CACHE, "LOCATION": "offpeak_cache"}}
     assert checks.per_process_cache() == []
 
 
