@@ -336,3 +336,23 @@ def test_unknown_api_paths_answer_a_json_404(api, db, path):
 def test_unknown_page_paths_still_answer_the_html_404(client, db):
     response = client.get("/no-such-page/")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+def test_a_move_notifies_only_once_the_window_was_announced(api, history, frozen):
+    quiet = Window.objects.get(region__slug="singapore", month="2026-11-01")
+    lifecycle.reschedule(quiet, quiet.starts_at + timedelta(hours=1), quiet.ends_at + timedelta(hours=1))
+    told = Window.objects.get(region__slug="us", month="2026-12-01")
+    lifecycle.announce(told)
+    frozen.shift(timedelta(minutes=1))
+    lifecycle.reschedule(told, told.starts_at + timedelta(hours=1), told.ends_at + timedelta(hours=1))
+    frozen.move_to(quiet.starts_at + timedelta(hours=1))
+    lifecycle.start(quiet)  # never announced
+    shown = {m["id"]: m for m in api.get("/api/v2/scheduled-maintenances.json").json()["scheduled_maintenances"]}
+    assert [(u["status"], u["deliver_notifications"]) for u in shown[f"window-{told.pk}"]["incident_updates"]] == [
+        ("scheduled", True),  # the move of an announced window: a notice
+        ("scheduled", True),  # the announcement
+    ]
+    assert [(u["status"], u["deliver_notifications"]) for u in shown[f"window-{quiet.pk}"]["incident_updates"]] == [
+        ("in_progress", True),  # the start: a notice to those who chose start and end notices
+        ("scheduled", False),  # moved while only planned: nobody was told
+    ]
