@@ -11,11 +11,21 @@ class StatuspageConfig(AppConfig):
     def ready(self):
         make_sqlite_folders()
 
-        from django.db.models.signals import m2m_changed, post_delete, post_save
+        from corsheaders.signals import check_request_enabled
+        from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
         from maintenance.models import Incident
         from maintenance.signals import window_changed
-        from statuspage import caching
+        from statuspage import caching, checks, cors  # noqa: F401 - checks registers the system checks
+
+        # `migrate` also makes the database cache's table (the default cache), so every install has it. The signal
+        # is sent per app with models; this app has none, so it listens once, after maintenance's.
+        post_migrate.connect(
+            caching.create_cache_table,
+            sender=self.apps.get_app_config("maintenance"),
+            dispatch_uid="statuspage-cache-table",
+        )
+        check_request_enabled.connect(cors.public_read, dispatch_uid="statuspage-cors-public-read")
 
         # Any change to what the public pages show gives them a new content version at once.
         for model in caching.WATCHED:

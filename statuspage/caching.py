@@ -1,17 +1,20 @@
 """Conditional GETs and a short-lived cache of rendered public pages.
 
-A rendered page is kept in the ``default`` cache under a key made of the path,
-the language and the *content version*. The version has two parts:
+A rendered page is kept in this process's memory (the ``pages`` cache) under a
+key made of the path, the language and the *content version*. The version has
+two parts, both shared by every process:
 
-- a counter in the cache that the save/delete signals of every model the pages
-  show bump, so a change made through the ORM shows at once (in every process
-  when the cache is shared, as with ``CACHE_URL=redis://``);
-- a fingerprint of those tables (latest change and row count of each), read
-  with one query at most every ``VERSION_SECONDS`` per process, which catches
-  changes made by other processes when each process has its own cache.
+- a counter in the ``default`` cache (the database's by default, or Redis) that
+  the save/delete signals of every model the pages show bump;
+- a fingerprint of those tables (latest change and row count of each), which
+  catches changes that send no signal.
 
-So a cached page costs no query at all. The short timeout bounds what only the
-clock changes (a window that starts overrunning).
+Each process reads both together, with at most one query each, every
+``VERSION_SECONDS``; a change this process makes clears its reading, so it shows
+here at once and in every other process within ``VERSION_SECONDS``. So a cached
+page costs no query at all, whatever the default cache is: a status page under
+load never waits for the database. The short timeout bounds what only the clock
+changes (a window that starts overrunning).
 """
 
 import hashlib
@@ -19,7 +22,8 @@ import time
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.management import call_command
 from django.db import connection
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -28,9 +32,15 @@ from django.utils.translation import get_language
 from maintenance.models import AuditEvent, Incident, IncidentUpdate, Region, Window
 
 COUNTER_KEY = "statuspage:counter"
+PAGES = "pages"
 WATCHED = (Region, Window, Incident, IncidentUpdate, AuditEvent)
 VERSION_SECONDS = 2.0
-_fingerprint = {"value": None, "read_at": float("-inf")}
+_version = {"fingerprint": None, "counter": 0, "read_at": float("-inf")}
+
+
+def create_cache_table(using="default", verbosity=1, **kwargs):
+    """post_migrate receiver: make the database cache's table (when a cache uses one) in the migrated database."""
+    call_command("createcachetable", database=using, verbosity=max(verbosity - 1, 0))
 
 
 def bump(**kwargs):
@@ -39,19 +49,21 @@ def bump(**kwargs):
         cache.incr(COUNTER_KEY)
     except ValueError:
         cache.set(COUNTER_KEY, 1, None)
+    reset_fingerprint()  # this process sees its own change at once
 
 
 def reset_fingerprint():
-    """Drop this process's memory of the fingerprint (tests call it between cases)."""
-    _fingerprint.update(value=None, read_at=float("-inf"))
+    """Drop this process's reading of the content version, so the next request reads it again (as the passing of
+    ``VERSION_SECONDS`` does; tests call it between cases)."""
+    _version.update(fingerprint=None, counter=0, read_at=float("-inf"))
 
 
 def content_version():
     """A short string that changes whenever a public page's data changes."""
     now = time.monotonic()
-    if now - _fingerprint["read_at"] >= VERSION_SECONDS:
-        _fingerprint.update(value=table_fingerprint(), read_at=now)
-    raw = repr((_fingerprint["value"], cache.get(COUNTER_KEY, 0)))
+    if now - _version["read_at"] >= VERSION_SECONDS:
+        _version.update(fingerprint=table_fingerprint(), counter=cache.get(COUNTER_KEY, 0), read_at=now)
+    raw = repr((_version["fingerprint"], _version["counter"]))
     return hashlib.blake2s(raw.encode(), digest_size=8).hexdigest()
 
 
@@ -107,8 +119,9 @@ def cached_page(view):
             return finish(request, view(request, *args, **kwargs))
         # The path without the query string: a cached page takes no parameters, and random query strings must
         # not each cost a full render.
+        pages = caches[PAGES]
         key = f"statuspage:page:{content_version()}:{get_language()}:{request.path}"
-        hit = cache.get(key)
+        hit = pages.get(key)
         if hit is not None:
             content, content_type, etag = hit
             response = HttpResponse(content, content_type=content_type)
@@ -120,7 +133,7 @@ def cached_page(view):
             response.render()
         if response.status_code == 200:
             response["ETag"] = etag_for(response.content)
-            cache.set(key, (response.content, response["Content-Type"], response["ETag"]), settings.PAGE_CACHE_SECONDS)
+            pages.set(key, (response.content, response["Content-Type"], response["ETag"]), settings.PAGE_CACHE_SECONDS)
         return finish(request, response)
 
     return wrapper

@@ -125,3 +125,27 @@ def env_networks(name):
         except ValueError:
             raise ImproperlyConfigured(f"{name} must list networks such as 10.0.0.0/8 or ::1; got {item!r}.") from None
     return networks
+
+
+CACHE_TABLE = "offpeak_cache"
+# Rate-limit counters must outlive a burst of other entries: the database cache culls only past this many rows.
+CACHE_MAX_ENTRIES = 100_000
+
+
+def env_cache_url(name, default):
+    """The ``default`` cache's settings from a URL: ``db://``, ``redis://...``, ``rediss://...``, ``locmem://`` or
+    ``dummy://``."""
+    url = env_url(name, default, schemes={"db", "locmem", "redis", "rediss", "dummy"})
+    if url.startswith(("redis://", "rediss://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if url.startswith("dummy://"):
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    if url.startswith("locmem://"):
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "offpeak"}
+    if url != "db://":
+        raise ImproperlyConfigured(f"{name} takes no host or path with db:// (the app's database); got {url!r}.")
+    return {
+        "BACKEND": "statuspage.dbcache.DatabaseCache",
+        "LOCATION": CACHE_TABLE,
+        "OPTIONS": {"MAX_ENTRIES": CACHE_MAX_ENTRIES},
+    }

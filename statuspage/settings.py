@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from statuspage.env import (
     env_bool,
+    env_cache_url,
     env_database,
     env_durations,
     env_float,
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "corsheaders",
     "maintenance",
     "notifications",
     "statuspage",
@@ -61,7 +63,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy header (CONTENT_SECURITY_POLICY under Security below).
     "csp.middleware.CSPMiddleware",
+    # Access-Control-Allow-Origin on the public reads only (CORS under Security below); before anything that answers.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and API answers go out gzip-compressed to clients that accept it (with Django's BREACH mitigation);
+    # whitenoise serves the static files' own precompressed copies.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -179,14 +186,22 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Cache ----------------------------------------------------------------------
-# CACHE_URL: locmem:// (the default, per process), redis://host:6379/1 (shared by every process), or dummy://.
-CACHE_URL = env_url("CACHE_URL", "locmem://", schemes={"locmem", "redis", "rediss", "dummy"})
-if CACHE_URL.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
-elif CACHE_URL.startswith("dummy://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "offpeak"}}
+# The rate limits and the public pages' content counter live in the 'default' cache, so it is shared by every
+# process unless an operator asks otherwise. CACHE_URL:
+# - unset or db:// (the default): a table in the app's database, made by `manage.py migrate`; shared by every
+#   process and every host that uses the same database;
+# - redis://host:6379/1 or rediss://...: Redis, shared by every process and faster;
+# - locmem://: per-process memory, for one process only (a system check warns when more web workers run);
+# - dummy://: no cache at all (no rate limit holds).
+CACHE_URL = env_cache_url("CACHE_URL", "db://")
+# Rendered public pages are kept in each process's memory, keyed on a content version read from the shared cache
+# (statuspage/caching.py), so a cached page costs no query; dummy:// turns that off too.
+CACHES = {
+    "default": CACHE_URL,
+    "pages": CACHE_URL
+    if CACHE_URL["BACKEND"].endswith("DummyCache")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "offpeak-pages"},
+}
 # How long a rendered public page is reused while nothing it shows has changed, and the max-age clients get.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 15, minimum=0, maximum=3600)
 PUBLIC_MAX_AGE = env_int("PUBLIC_MAX_AGE", 15, minimum=0, maximum=3600)
@@ -269,8 +284,25 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _PRODUCTION)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _PRODUCTION)
 SESSION_COOKIE_HTTPONLY = True
+# The language switcher's cookie (django_language): sent over HTTPS only in production, never to other sites'
+# requests, and out of reach of scripts (no script reads it).
+LANGUAGE_COOKIE_SECURE = env_bool("LANGUAGE_COOKIE_SECURE", _PRODUCTION)
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 X_FRAME_OPTIONS = "DENY"
+
+# CORS (django-cors-headers): other sites' scripts (a status widget, a dashboard) may read the public, read-only
+# answers -- /api/v2/, the reads of /api/v1/ and the feeds -- with `Access-Control-Allow-Origin: *` and never with
+# credentials. Which requests get it is decided by statuspage.cors.public_read (connected in statuspage.apps); a
+# write (POST, PATCH, DELETE) or its preflight gets no CORS header at all, so no other origin can drive one.
+CORS_URLS_REGEX = r"^$"  # no path by this rule; the signal above decides
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "accept-language", "if-none-match", "if-modified-since"]
+CORS_EXPOSE_HEADERS = ["etag"]
+CORS_PREFLIGHT_MAX_AGE = 86400
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 262144, minimum=1024)
 
 # No inline script without a nonce, no inline style, nothing from another origin.
@@ -347,7 +379,7 @@ _RATE = r"[1-9]\d*/\d*[smhd]"
 SUBSCRIBE_RATE_PER_IP = env_pattern("SUBSCRIBE_RATE_PER_IP", "20/h", _RATE, "20/h (a count per s, m, h or d)")
 SUBSCRIBE_RATE_PER_ADDRESS = env_pattern("SUBSCRIBE_RATE_PER_ADDRESS", "5/h", _RATE, "5/h (a count per s, m, h or d)")
 
-# The rate limits count on the 'default' cache (CACHE_URL): shared by every process when it is Redis.
+# The rate limits count on the 'default' cache (CACHE_URL): shared by every process unless it is locmem://.
 RATELIMIT_USE_CACHE = "default"
 
 # --- Integrations (docs/integrations.md) -------------------------------------------

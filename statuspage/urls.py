@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -34,3 +36,14 @@ urlpatterns = [
     # Only the configured ESP's tracking webhook, only with its secret (notifications.webhooks): closed by default.
     path("anymail/<slug:esp>/tracking/", webhooks.tracking, name="anymail-tracking"),
 ]
+
+
+def not_found(request, exception):
+    """A 404 in the API's own format (JSON with a ``detail``) under /api/, the HTML page elsewhere. With DEBUG on,
+    Django shows its technical 404 page instead."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+handler404 = not_found

@@ -31,14 +31,16 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Each test starts with an empty cache: rendered pages and rate-limit counters never leak between tests."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
     from statuspage import caching
 
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     caching.reset_fingerprint()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     caching.reset_fingerprint()
 
 

@@ -16,7 +16,14 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+LANGUAGE_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 # Serve static files from the app folders, as runserver does, so live-server tests need no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# One process, and tests that must not see each other's counters: per-process memory, emptied before each test
+# (tests/conftest.py). tests/statuspage/test_cache_settings.py proves the real default, the database cache.
+_LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "offpeak-tests"}
+CACHES = {**CACHES, "default": _LOCMEM}  # noqa: F405
+# That is the per-process cache statuspage.W001 warns about when several web workers run; the tests are one process.
+SILENCED_SYSTEM_CHECKS = ["statuspage.W001"]

@@ -9,8 +9,9 @@ import pytest
 from django.urls import resolve
 from rest_framework.test import APIClient
 
-from maintenance import lifecycle
+from maintenance import lifecycle, sla
 from maintenance.models import Incident, IncidentUpdate, Window
+from maintenance.rule import Month
 from statuspage.api.v2 import views as v2_views
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "statuspage_v2_summary.json").read_text())
@@ -53,15 +54,27 @@ def check_values(body):
         components += incident["components"]
         for update in incident["incident_updates"]:
             assert update["incident_id"] == incident["id"] and update["status"] in VALUES["incident_status"]
+            check_update(update, incident)
     for maintenance in body.get("scheduled_maintenances", []):
         assert maintenance["status"] in VALUES["maintenance_status"] and maintenance["impact"] in VALUES["impact"]
         components += maintenance["components"]
         for update in maintenance["incident_updates"]:
             assert update["incident_id"] == maintenance["id"]
             assert update["status"] in VALUES["maintenance_status"]
+            check_update(update, maintenance)
     for component in components:
         assert component["status"] in VALUES["component_status"]
         assert component["page_id"] == body["page"]["id"]
+
+
+def check_update(update, parent):
+    """Statuspage's update fields: the affected components are the parent's, by id and name; no tweets."""
+    named = {(c["id"], c["name"]) for c in parent["components"]}
+    assert {(c["code"], c["name"]) for c in update["affected_components"]} == named
+    for component in update["affected_components"]:
+        assert {component["old_status"], component["new_status"]} <= VALUES["component_status"]
+    assert isinstance(update["deliver_notifications"], bool)
+    assert update["custom_tweet"] is None and update["tweet_id"] is None
 
 
 @pytest.fixture
@@ -228,3 +241,118 @@ def test_each_v2_endpoint_is_served_by_its_own_named_view_class(endpoint):
     assert getattr(v2_views, view_class.__name__) is view_class
     assert view_class.__qualname__ == view_class.__name__
     assert view_class.operation_id == "v2_" + endpoint.removesuffix(".json").replace("/", "_").replace("-", "_")
+
+
+def affected(update):
+    return [(c["name"], c["old_status"], c["new_status"]) for c in update["affected_components"]]
+
+
+def test_incident_updates_carry_statuspages_update_fields(api, busy, history, regions):
+    incidents = {i["name"]: i for i in api.get("/api/v2/incidents.json").json()["incidents"]}
+    payments = incidents["Payments failing"]["incident_updates"]  # major impact, newest update first
+    assert [(u["status"], affected(u)) for u in payments] == [
+        ("monitoring", [("United States", "partial_outage", "partial_outage")]),
+        ("investigating", [("United States", "operational", "partial_outage")]),
+    ]
+    assert payments[0]["affected_components"][0]["code"] == f"region-{regions['us'].pk}"
+    assert {(u["deliver_notifications"], u["custom_tweet"], u["tweet_id"]) for u in payments} == {(False, None, None)}
+    logins = incidents["Slow logins"]["incident_updates"]  # minor impact, resolved
+    assert [affected(u) for u in logins] == [
+        [
+            ("EU (Ireland)", "degraded_performance", "operational"),
+            ("EU (Frankfurt)", "degraded_performance", "operational"),
+        ],
+        [
+            ("EU (Ireland)", "operational", "degraded_performance"),
+            ("EU (Frankfurt)", "operational", "degraded_performance"),
+        ],
+    ]
+
+
+def test_maintenance_updates_say_what_changed_and_who_was_told(api, busy):
+    maintenances = api.get("/api/v2/scheduled-maintenances.json").json()["scheduled_maintenances"]
+    japan = next(m for m in maintenances if m["id"] == f"window-{busy['japan'].pk}")
+    assert [(u["status"], affected(u), u["deliver_notifications"]) for u in japan["incident_updates"]] == [
+        ("in_progress", [("Japan", "operational", "under_maintenance")], True),
+        ("scheduled", [("Japan", "operational", "operational")], True),
+    ]
+    lifecycle.extend(busy["japan"], 30)
+    lifecycle.complete(busy["japan"])
+    japan = api.get("/api/v2/scheduled-maintenances.json").json()["scheduled_maintenances"]
+    japan = next(m for m in japan if m["id"] == f"window-{busy['japan'].pk}")
+    assert [(u["status"], affected(u), u["deliver_notifications"]) for u in japan["incident_updates"][:2]] == [
+        ("completed", [("Japan", "partial_outage", "operational")], True),  # completed while overrunning
+        ("in_progress", [("Japan", "partial_outage", "partial_outage")], False),  # an extension sends no notice
+    ]
+
+
+def test_an_unannounced_window_that_runs_is_a_scheduled_maintenance(api, history, frozen, regions):
+    window = Window.objects.get(region__slug="singapore", month="2026-11-01")
+    assert window.announced_at is None
+    frozen.move_to(window.starts_at)
+    lifecycle.start(window)
+    ident = f"window-{window.pk}"
+    for endpoint in ["scheduled-maintenances.json", "scheduled-maintenances/active.json", "summary.json"]:
+        shown = {m["id"]: m for m in api.get(f"/api/v2/{endpoint}").json()["scheduled_maintenances"]}
+        assert shown[ident]["status"] == "in_progress", endpoint
+        assert [c["status"] for c in shown[ident]["components"]] == ["under_maintenance"]
+        assert [affected(u) for u in shown[ident]["incident_updates"]] == [
+            [("Singapore", "operational", "under_maintenance")]
+        ]
+    assert api.get("/api/v2/scheduled-maintenances/upcoming.json").json()["scheduled_maintenances"] == []
+    frozen.move_to(window.starts_at + timedelta(minutes=40))
+    lifecycle.complete(window)
+    recent = {
+        m["id"]: m["status"] for m in api.get("/api/v2/scheduled-maintenances.json").json()["scheduled_maintenances"]
+    }
+    assert recent[ident] == "completed"
+    # Still downtime in the SLA: it was never announced.
+    (row,) = sla.ledger([Month(2026, 11)], window.starts_at + timedelta(hours=1), regions=[regions["singapore"]])
+    assert row.downtime == timedelta(minutes=40)
+
+
+def test_v2_answers_in_the_default_language_whatever_the_visitor_asks(api, busy, client):
+    english = api.get("/api/v2/summary.json").json()
+    for asked in [{"HTTP_ACCEPT_LANGUAGE": "de"}, {"HTTP_COOKIE": "django_language=de"}]:
+        response = api.get("/api/v2/summary.json", **asked)
+        assert response["Content-Language"] == "en"
+        assert response.json() == english
+    japan = next(m for m in english["scheduled_maintenances"] if m["id"] == f"window-{busy['japan'].pk}")
+    assert japan["name"] == "Japan: Monthly release"
+    assert japan["incident_updates"][0]["body"] == "Japan: maintenance started"
+    # The pages stay localized.
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="de")
+    assert page["Content-Language"] == "de" and "Monatliches Release" in page.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/api/v2/pages.json", "/api/v1/nothing/", "/api/v3/summary.json", "/api/"])
+def test_unknown_api_paths_answer_a_json_404(api, db, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_unknown_page_paths_still_answer_the_html_404(client, db):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+def test_a_move_notifies_only_once_the_window_was_announced(api, history, frozen):
+    quiet = Window.objects.get(region__slug="singapore", month="2026-11-01")
+    lifecycle.reschedule(quiet, quiet.starts_at + timedelta(hours=1), quiet.ends_at + timedelta(hours=1))
+    told = Window.objects.get(region__slug="us", month="2026-12-01")
+    lifecycle.announce(told)
+    frozen.shift(timedelta(minutes=1))
+    lifecycle.reschedule(told, told.starts_at + timedelta(hours=1), told.ends_at + timedelta(hours=1))
+    frozen.move_to(quiet.starts_at + timedelta(hours=1))
+    lifecycle.start(quiet)  # never announced
+    shown = {m["id"]: m for m in api.get("/api/v2/scheduled-maintenances.json").json()["scheduled_maintenances"]}
+    assert [(u["status"], u["deliver_notifications"]) for u in shown[f"window-{told.pk}"]["incident_updates"]] == [
+        ("scheduled", True),  # the move of an announced window: a notice
+        ("scheduled", True),  # the announcement
+    ]
+    assert [(u["status"], u["deliver_notifications"]) for u in shown[f"window-{quiet.pk}"]["incident_updates"]] == [
+        ("in_progress", True),  # the start: a notice to those who chose start and end notices
+        ("scheduled", False),  # moved while only planned: nobody was told
+    ]

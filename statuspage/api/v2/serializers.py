@@ -5,6 +5,8 @@ from datetime import UTC
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+COMPONENT_STATUSES = ["operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"]
+
 
 class Time(serializers.DateTimeField):
     """Statuspage's time format: ``2026-11-28T21:00:00.000Z``."""
@@ -34,9 +36,7 @@ class IndicatorSerializer(serializers.Serializer):
 class ComponentSerializer(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
-    status = serializers.ChoiceField(
-        choices=["operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"]
-    )
+    status = serializers.ChoiceField(choices=COMPONENT_STATUSES)
     created_at = Time()
     updated_at = Time()
     position = serializers.IntegerField()
@@ -49,6 +49,16 @@ class ComponentSerializer(serializers.Serializer):
     only_show_if_degraded = serializers.BooleanField()
 
 
+@extend_schema_serializer(component_name="StatuspageAffectedComponent")
+class AffectedComponentSerializer(serializers.Serializer):
+    """A component whose status this update concerns: ``code`` is the component's id."""
+
+    code = serializers.CharField()
+    name = serializers.CharField()
+    old_status = serializers.ChoiceField(choices=COMPONENT_STATUSES)
+    new_status = serializers.ChoiceField(choices=COMPONENT_STATUSES)
+
+
 @extend_schema_serializer(component_name="StatuspageUpdate")
 class UpdateSerializer(serializers.Serializer):
     id = serializers.CharField()
@@ -58,6 +68,12 @@ class UpdateSerializer(serializers.Serializer):
     created_at = Time()
     updated_at = Time()
     display_at = Time()
+    affected_components = AffectedComponentSerializer(many=True)
+    # Whether subscribers were sent a notice for this update.
+    deliver_notifications = serializers.BooleanField()
+    # Offpeak posts nothing to Twitter/X: both are always null.
+    custom_tweet = serializers.CharField(allow_null=True)
+    tweet_id = serializers.CharField(allow_null=True)
 
 
 @extend_schema_serializer(component_name="StatuspageIncident")

@@ -3,11 +3,11 @@
 import hashlib
 
 from django.conf import settings
-from django.db.models import Max, Prefetch
+from django.db.models import Max, Prefetch, Q
 from django.urls import reverse
 
 from maintenance.models import AuditEvent, Incident, IncidentUpdate, Region, Window
-from maintenance.state import RegionState, region_states, worst
+from maintenance.state import IMPACT_STATE, RegionState, region_states, worst
 from statuspage.feeds import headline
 from statuspage.months import incident_month
 
@@ -36,6 +36,17 @@ MAINTENANCE_STATUS = {
 }
 EVENT_STATUS = {"announce": "scheduled", "reschedule": "scheduled", "start": "in_progress", "complete": "completed"}
 ANNOUNCED = [Window.Status.SCHEDULED, Window.Status.IN_PROGRESS, Window.Status.COMPLETED]
+# A window is a scheduled maintenance once it is announced, or once it has started even though it never was: a
+# region under maintenance always has the maintenance that explains it.
+SHOWN = Q(announced_at__isnull=False, status__in=ANNOUNCED) | Q(
+    actual_start__isnull=False, status__in=[Window.Status.IN_PROGRESS, Window.Status.COMPLETED]
+)
+# The window events subscribers get a notice for (notifications.schedule): the announcement, a move of an announced
+# window, the start and the end. An extension sends none. Incidents send no mail.
+NOTIFIED_EVENTS = {"announce", "reschedule", "start", "complete"}
+OPERATIONAL = "operational"
+MAINTENANCE = "under_maintenance"
+OVERRUN = COMPONENT_STATUS[RegionState.OVERRUNNING]
 
 
 def page_id():
@@ -98,6 +109,14 @@ class Snapshot:
     def _components_of(self, region_ids):
         return [self.components[pk] for pk in region_ids if pk in self.components]
 
+    def _affected(self, region_ids, old_status, new_status):
+        """Statuspage's ``affected_components`` of an update: each component it concerns, its status before and
+        after the update."""
+        return [
+            {"code": component["id"], "name": component["name"], "old_status": old_status, "new_status": new_status}
+            for component in self._components_of(region_ids)
+        ]
+
     # incidents
 
     def incidents(self, unresolved=False):
@@ -116,6 +135,15 @@ class Snapshot:
         monitoring = [u.created_at for u in updates if u.status == Incident.Status.MONITORING]
         ident = f"incident-{incident.pk}"
         month = incident_month(incident)
+        region_ids = [r.pk for r in incident.regions.all()]
+        # The regions' status through the updates, oldest first: the incident's impact while it is open,
+        # operational again once it is resolved.
+        open_status = COMPONENT_STATUS[IMPACT_STATE[incident.impact]]
+        before, affected = OPERATIONAL, {}
+        for update in reversed(updates):
+            after = OPERATIONAL if update.status == Incident.Status.RESOLVED else open_status
+            affected[update.pk] = self._affected(region_ids, before, after)
+            before = after
         return {
             "id": ident,
             "name": incident.title,
@@ -137,16 +165,20 @@ class Snapshot:
                     "created_at": u.created_at,
                     "updated_at": u.created_at,
                     "display_at": u.created_at,
+                    "affected_components": affected[u.pk],
+                    "deliver_notifications": False,
+                    "custom_tweet": None,
+                    "tweet_id": None,
                 }
                 for u in updates
             ],
-            "components": self._components_of([r.pk for r in incident.regions.all()]),
+            "components": self._components_of(region_ids),
         }
 
     # scheduled maintenances
 
     def maintenances(self, which="recent"):
-        windows = Window.objects.filter(announced_at__isnull=False, status__in=ANNOUNCED).prefetch_related(
+        windows = Window.objects.filter(SHOWN).prefetch_related(
             Prefetch(
                 "audit_events",
                 queryset=AuditEvent.objects.filter(action__in=["announce", "reschedule", "extend", "start", "complete"])
@@ -188,14 +220,22 @@ class Snapshot:
             "scheduled_until": window.ends_at,
         }
 
-    @staticmethod
-    def _maintenance_update(event, ident, events):
+    def _maintenance_update(self, event, ident, events):
         window = event.window
+        running = window.actual_start is not None and event.created_at >= window.actual_start
         if event.action == "extend":
-            running = window.actual_start is not None and event.created_at >= window.actual_start
             status = "in_progress" if running else "scheduled"
         else:
             status = EVENT_STATUS[event.action]
+        # The region's status before and after the event: under maintenance while the window runs (past its
+        # promised end, the overrun's status), operational otherwise.
+        overran = running and event.created_at >= window.promised_end
+        old = OPERATIONAL if not running or event.action == "start" else OVERRUN if overran else MAINTENANCE
+        new = {"start": MAINTENANCE, "complete": OPERATIONAL}.get(event.action, old)
+        if event.action == "reschedule":
+            notified = window.announced_at is not None and window.announced_at <= event.created_at
+        else:
+            notified = event.action in NOTIFIED_EVENTS
         body = headline(event, events)
         if event.reason:
             body = f"{body}. {event.reason}"
@@ -207,4 +247,8 @@ class Snapshot:
             "created_at": event.created_at,
             "updated_at": event.created_at,
             "display_at": event.created_at,
+            "affected_components": self._affected([window.region_id], old, new),
+            "deliver_notifications": notified,
+            "custom_tweet": None,
+            "tweet_id": None,
         }

@@ -2,9 +2,13 @@
 
 They are public and read-only, like Statuspage's, and take no parameters (any query string is ignored). Each
 response is built from one :class:`~statuspage.api.v2.snapshot.Snapshot`, so its parts agree with each other.
+They answer in the site's default language whatever the request asks for (:func:`in_site_language`).
 """
 
-from django.utils import timezone
+from functools import wraps
+
+from django.conf import settings
+from django.utils import timezone, translation
 from drf_spectacular.openapi import AutoSchema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +21,22 @@ from statuspage.api.v2.serializers import (
     SummaryResponse,
 )
 from statuspage.api.v2.snapshot import Snapshot
+
+
+def in_site_language(view):
+    """Serve ``view`` in the site's default language (LANGUAGE_CODE), whatever Accept-Language or the language
+    cookie ask for: consumers of /api/v2/ key their series on names and bodies, which must not change with the
+    visitor. The pages stay localized."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+            response = view(request, *args, **kwargs)
+        response["Content-Language"] = settings.LANGUAGE_CODE
+        return response
+
+    return wrapper
 
 
 class StatuspageSchema(AutoSchema):
