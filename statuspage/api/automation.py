@@ -1,6 +1,7 @@
 """Monitors open and resolve incidents: Alertmanager's webhook and a generic event endpoint.
 
-Both take ``Authorization: Bearer <token>``, a DRF token whose user has ``maintenance.automate_incidents``.
+Both take ``Authorization: Bearer <token>``, a hashed API token (``manage.py automation_token``) whose user has
+``maintenance.automate_incidents``.
 A body is read in full and checked before anything is applied: bad input gets a 4xx with one sentence naming
 the field, and nothing stored changes. Alerts that are well-formed but not for this status page (no region
 label, an unknown region, a repeat) are answered 200 and listed under ``ignored``.
@@ -15,10 +16,10 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import AuthenticationFailed, ParseError
 
 from maintenance import automation
+from statuspage.api.auth import TokenAuthentication
 from statuspage.api.parsers import JSONParser
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -66,14 +67,15 @@ def _authenticate(request):
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         raise Refused(401, "Send the token in an Authorization: Bearer <token> header.")
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        raise Refused(401, "The bearer token is not valid.")
-    if not token.user.has_perm("maintenance.automate_incidents"):
+    try:
+        user, _token = TokenAuthentication().authenticate_credentials(key.encode())
+    except AuthenticationFailed:
+        raise Refused(401, "The bearer token is not valid.") from None
+    if not user.has_perm("maintenance.automate_incidents"):
         raise Refused(
             403, "The token's user lacks the permission to open incidents from alerts (maintenance.automate_incidents)."
         )
-    return token.user
+    return user
 
 
 def _body(request):

@@ -4,11 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from rest_framework.authtoken.models import Token
 
 from maintenance.models import AuditEvent, Incident
 from maintenance.rule import Month
 from maintenance.sla import ledger
+from statuspage.models import ApiToken
 from tests.monitoring.servers import Alertmanager, runnable, wait_for
 
 pytestmark = pytest.mark.slow
@@ -24,7 +24,7 @@ def alertmanager(tmp_path):
 def test_alertmanager_opens_and_resolves_an_incident_and_the_ledger_counts_that_span(live_server, alertmanager):
     user = User.objects.create_user("alertmanager")
     user.user_permissions.add(Permission.objects.get(codename="automate_incidents"))
-    token = Token.objects.create(user=user).key
+    token = ApiToken.objects.create(user=user)[1]
     alertmanager.start_with(f"{live_server.url}/api/v1/automation/alertmanager/", token)
 
     # Whole seconds, a few minutes back, inside one UTC month whatever the day the test runs.

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission, User
-from rest_framework.authtoken.models import Token
 
 from maintenance.models import AlertGroup, AlertReceipt, AlertState, AuditEvent, Incident, IncidentUpdate
+from statuspage.models import ApiToken
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 AM = "/api/v1/automation/alertmanager/"
@@ -66,7 +66,7 @@ def notification(*alerts, status="firing", **extra):
 def token(regions):
     user = User.objects.create_user("alertmanager")
     user.user_permissions.add(Permission.objects.get(codename="automate_incidents"))
-    return Token.objects.create(user=user).key
+    return ApiToken.objects.create(user=user)[1]
 
 
 @pytest.fixture
@@ -354,7 +354,7 @@ def test_bad_input_gets_a_4xx_sentence_and_changes_nothing(post, path, body, aut
 
 
 def test_a_token_without_the_permission_gets_403(post, client):
-    other = Token.objects.create(user=User.objects.create_user("someone")).key
+    other = ApiToken.objects.create(user=User.objects.create_user("someone"))[1]
     before = stored()
     response = post(AM, notification(alert()), auth=f"Bearer {other}")
     assert response.status_code == 403
