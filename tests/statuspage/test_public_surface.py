@@ -48,7 +48,10 @@ def test_a_preflight_for_a_read_is_allowed_for_reads_and_safe_headers_only(clien
 @pytest.mark.django_db
 def test_writes_and_pages_get_no_cors_allowance(client, regions):
     window = Window.objects.create(
-        region=regions["us"], month="2026-11-01", starts_at="2026-11-28T21:00Z", ends_at="2026-11-28T22:00Z"
+        region=regions["us"],
+        month="2026-11-01",
+        starts_at=datetime(2026, 11, 28, 21, tzinfo=UTC),
+        ends_at=datetime(2026, 11, 28, 22, tzinfo=UTC),
     )
     start = f"/api/v1/windows/{window.pk}/start/"
     preflight = client.options(start, HTTP_ORIGIN=ORIGIN, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")

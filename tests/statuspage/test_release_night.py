@@ -261,7 +261,11 @@ def test_extend_pushes_the_end_back(manager, windows):
     ("action", "data", "error"),
     [
         ("extend", {"minutes": 0}, "Ensure this value is greater than or equal to 1."),
-        ("extend", {"minutes": 241}, "Ensure this value is less than or equal to 240."),
+        (
+            "extend",
+            {"minutes": lifecycle.MAX_EXTENSION_MINUTES + 1},
+            f"Ensure this value is less than or equal to {lifecycle.MAX_EXTENSION_MINUTES}.",
+        ),
         ("extend", {"minutes": "soon"}, "Enter a whole number."),
         ("start", {"reason": "line\r\nBcc: x"}, "A reason is one line, without line breaks or control characters."),
         ("cancel", {"reason": "x" * 501}, "Ensure this value has at most 500 characters (it has 501)."),
