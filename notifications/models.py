@@ -71,6 +71,7 @@ class Delivery(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         STARTED = "started", _("Started")
         COMPLETED = "completed", _("Completed")
+        EXTENDED = "extended", _("Extended")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -87,6 +88,7 @@ class Delivery(models.Model):
         Kind.CANCELLED,
         Kind.STARTED,
         Kind.COMPLETED,
+        Kind.EXTENDED,
     }
     # Notices about a window's plan: a newer sequence makes an unsent older one obsolete.
     PLAN_KINDS = {Kind.ANNOUNCEMENT, Kind.RESCHEDULED, Kind.REMINDER}
