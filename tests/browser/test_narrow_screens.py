@@ -2,6 +2,7 @@
 and its time zone is the browser's own (with JavaScript) or the region's (without)."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from notifications.models import Subscriber
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 WIDTH = 360
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 # The elements that stick out, to name in a failure.
 WIDEST = """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 361)
   .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
@@ -131,4 +133,22 @@ def test_errors_sit_next_to_their_field_and_look_like_errors(site, live_server, 
     assert page.locator("#id_email").get_attribute("aria-invalid") == "true"
     assert page.locator("#id_regions-error").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+    context.close()
+
+
+@pytest.mark.skipif(
+    not AXE.exists(), reason="needs axe-core from npm, which `make test` installs when npm is available"
+)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_form_with_errors_has_no_axe_violations(site, live_server, browser, scheme):
+    context = browser.new_context(viewport={"width": WIDTH, "height": 740}, color_scheme=scheme, has_touch=True)
+    page = context.new_page()
+    page.add_init_script(path=str(AXE))
+    page.goto(live_server.url + "/subscribe/", wait_until="networkidle")
+    page.fill("#id_email", "not an address")
+    page.fill("#id_timezone", "MEZ")
+    page.click("form[action='/subscribe/'] button[type=submit]")
+    page.locator("#id_timezone-error").wait_for()
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    assert [f"{v['id']}: {v['help']}" for v in result["violations"]] == []
     context.close()

@@ -64,6 +64,7 @@ def test_before_the_window_it_is_the_next_one_and_all_is_operational(client, jap
     assert upcoming_ids(html)[0] == japan.pk
     detail = page(client, f"/windows/{japan.pk}/")
     assert "data-countdown" in detail and "Confirmed" in text(detail)
+    assert '<a href="/subscribe/?region=japan">Email notices for Japan</a>' in detail
 
 
 def test_during_the_window_the_banner_names_the_region_and_its_end(client, japan, frozen):
