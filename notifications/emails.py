@@ -10,7 +10,7 @@ links for each recipient. Pass one ``RenderCache`` for a whole batch to get that
 import copy
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.mime.text import MIMEText
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -87,12 +87,42 @@ def subscriber_links(subscriber, confirm=False):
 
 
 def format_instant(instant, zone):
+    """'Saturday, Nov. 28, 2026, 22:00 CET', 'Samstag, 28. November 2026, 22:00 CET': the active language's own
+    date format (as on the status page), the time in 24-hour form and the zone's abbreviation."""
     local = timezone.localtime(instant, zone)
-    return f"{date_format(local, 'l, j F Y, H:i')} {local.tzname()}"
+    return f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}, {local:%H:%M} {local.tzname()}"
 
 
-def time_rows(window, subscriber_zone):
-    """(label, start, end) in the subscriber's zone (when set and different), the region's zone and UTC."""
+def format_day(instant, zone):
+    """'Saturday, November 28' or 'Samstag, 28. November': the date for a subject line, in ``zone``."""
+    local = timezone.localtime(instant, zone)
+    return f"{date_format(local, 'l')}, {date_format(local, 'MONTH_DAY_FORMAT')}"
+
+
+def reader_zone(window, subscriber_zone):
+    """The zone a subscriber reads dates in: their own when set, else the region's."""
+    return ZoneInfo(subscriber_zone) if subscriber_zone else window.region.zone
+
+
+def previous_times(window):
+    """(start, end) the window had before its latest reschedule or extension, or None when it never moved."""
+    event = window.audit_events.filter(action__in=["reschedule", "extend"]).order_by("-created_at", "-id").first()
+    if event is None:
+        return None
+    old = {}
+    for name in ("starts_at", "ends_at"):
+        change = event.changes.get(name)
+        old[name] = datetime.fromisoformat(change[0]) if change and change[0] else getattr(window, name)
+    return old["starts_at"], old["ends_at"]
+
+
+def time_rows(window, subscriber_zone, starts_at=None, ends_at=None):
+    """(label, start, end) in the subscriber's zone (when set and different), the region's zone and UTC.
+
+    ``starts_at`` and ``ends_at`` default to the window's current times.
+    """
+    starts_at = starts_at or window.starts_at
+    ends_at = ends_at or window.ends_at
     region_zone = window.region.zone
     rows = []
     if subscriber_zone and subscriber_zone != window.region.timezone:
@@ -103,7 +133,7 @@ def time_rows(window, subscriber_zone):
     )
     rows.append(("UTC", ZoneInfo("UTC")))
     return [
-        {"label": label, "start": format_instant(window.starts_at, zone), "end": format_instant(window.ends_at, zone)}
+        {"label": label, "start": format_instant(starts_at, zone), "end": format_instant(ends_at, zone)}
         for label, zone in rows
     ]
 
@@ -139,7 +169,14 @@ def render_group(kind, language, zone, window, lead_minutes, subscriber=None):
                 lead=lead_text(lead_minutes) if lead_minutes else "",
                 actual_start=format_instant(window.actual_start, ZoneInfo("UTC")) if window.actual_start else "",
                 actual_end=format_instant(window.actual_end, ZoneInfo("UTC")) if window.actual_end else "",
+                date=format_day(window.starts_at, reader_zone(window, zone)),
+                end_time=format_instant(window.ends_at, reader_zone(window, zone)),
             )
+            if kind in (Delivery.Kind.RESCHEDULED, Delivery.Kind.EXTENDED):
+                before = previous_times(window)
+                if before is not None:
+                    context["old_times"] = time_rows(window, zone, *before)
+                    context["old_end_time"] = format_instant(before[1], reader_zone(window, zone))
         if subscriber is not None:
             regions = getattr(subscriber, "preview_regions", None)
             if regions is None:

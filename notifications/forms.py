@@ -1,5 +1,8 @@
 """Forms of the subscription flow. The API validates with the same form, so both answer alike."""
 
+import zoneinfo
+from functools import cache
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -38,9 +41,19 @@ class PreferencesForm(forms.Form):
         label=_("Your time zone"),
         required=False,
         max_length=64,
-        help_text=_("Optional, for example Europe/Berlin. Times are always also given in the region's zone and UTC."),
+        # A text box with a list to search (``<datalist>``): type "Berl" and pick Europe/Berlin.
+        widget=forms.TextInput(attrs={"list": "timezone-list", "autocomplete": "off", "data-browser-zone": ""}),
+        help_text=_(
+            "Type to search, for example Berlin. Empty: the region's own time. Times are always also given in the "
+            "region's zone and UTC."
+        ),
     )
     notify_start_end = forms.BooleanField(label=_("Also tell me when a window starts and ends"), required=False)
+
+    @property
+    def zone_names(self):
+        """The IANA zones to offer, in alphabetical order."""
+        return zone_names()
 
     def clean(self):
         for name, value in self.data.items():
@@ -60,6 +73,15 @@ class PreferencesForm(forms.Form):
         return value
 
 
+@cache
+def zone_names():
+    """Every IANA zone this Python knows by an area/place name (and UTC), sorted; read once per process."""
+    names = {
+        name for name in zoneinfo.available_timezones() if "/" in name and not name.startswith(("Etc/", "SystemV/"))
+    }
+    return sorted(names | {"UTC"})
+
+
 class SubscribeForm(PreferencesForm):
     email = forms.CharField(label=_("Email address"), max_length=254)
     # A field people never see: a bot that fills it gets the usual reply and no mail is sent.
@@ -69,6 +91,16 @@ class SubscribeForm(PreferencesForm):
 
     def clean_email(self):
         return normalise_email(self.cleaned_data["email"])
+
+    @classmethod
+    def for_visitor(cls, language, region_slug=None):
+        """An empty form in the visitor's language; ``?region=japan`` ticks that region and offers its zone, so the
+        form holds a sensible zone even without JavaScript (the script then offers the browser's own)."""
+        initial = {"language": language}
+        region = Region.objects.filter(active=True, slug=region_slug).first() if region_slug else None
+        if region is not None:
+            initial.update(regions=[region.slug], timezone=region.timezone)
+        return cls(initial=initial)
 
     @property
     def is_bot(self):

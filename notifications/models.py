@@ -94,6 +94,7 @@ class Delivery(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         STARTED = "started", _("Started")
         COMPLETED = "completed", _("Completed")
+        EXTENDED = "extended", _("Extended")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -110,6 +111,7 @@ class Delivery(models.Model):
         Kind.CANCELLED,
         Kind.STARTED,
         Kind.COMPLETED,
+        Kind.EXTENDED,
     }
     # Notices about a window's plan: a newer sequence makes an unsent older one obsolete.
     PLAN_KINDS = {Kind.ANNOUNCEMENT, Kind.RESCHEDULED, Kind.REMINDER}

@@ -10,6 +10,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from maintenance.models import Window
@@ -53,6 +54,14 @@ def create_due(now=None):
         )
         for window in completed:
             _start_end(window, Delivery.Kind.COMPLETED, now, created)
+        # Extended while running: the extension bumped the sequence, and the notice carries the calendar's update.
+        extended = Window.objects.filter(
+            status=Window.Status.IN_PROGRESS,
+            audit_events__action="extend",
+            audit_events__created_at__gte=F("actual_start"),
+        ).distinct()
+        for window in extended:
+            _extension(window, now, created)
     return created
 
 
@@ -115,6 +124,17 @@ def _cancellation(window, now, created):
 def _start_end(window, kind, now, created):
     due = _audience(window, notify_start_end=True) - _having(window, [kind])
     created[kind] += _insert(window, kind, 0, 0, due, now)
+
+
+def _extension(window, now, created):
+    """The new end of a running window, once per sequence: an "extended" notice to those who chose start and end
+    notices, and to everyone told of the plan, whose calendar entry the attached .ics (next SEQUENCE) moves."""
+    told = _having(window, list(Delivery.PLAN_KINDS), status__in=[Delivery.Status.SENT, Delivery.Status.SENDING])
+    audience = _audience(window)
+    due = (_audience(window, notify_start_end=True) | (audience & told)) - _having(
+        window, [Delivery.Kind.EXTENDED], sequence=window.sequence
+    )
+    created[Delivery.Kind.EXTENDED] += _insert(window, Delivery.Kind.EXTENDED, window.sequence, 0, due, now)
 
 
 def _insert(window, kind, sequence, lead, subscriber_ids, now):

@@ -43,7 +43,11 @@ def rate_limited(request, email=None):
 def subscribe(request):
     if request.method == "GET":
         language = translation.get_language() if translation.get_language() in ("en", "de") else "en"
-        return render(request, "subscriptions/subscribe.html", {"form": SubscribeForm(initial={"language": language})})
+        return render(
+            request,
+            "subscriptions/subscribe.html",
+            {"form": SubscribeForm.for_visitor(language, request.GET.get("region"))},
+        )
     if body_too_large(request):
         message = _("The form is larger than %(limit)d bytes.") % {"limit": settings.SUBSCRIBE_MAX_BODY_BYTES}
         return error_page(request, message, status=400)

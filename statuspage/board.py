@@ -59,6 +59,11 @@ class RegionBoard:
         return RegionState(self.state).label
 
     @property
+    def in_window(self):
+        """True while the region's shown window runs: it is the current window then, not the next one."""
+        return self.next_window is not None and self.next_window.status == Window.Status.IN_PROGRESS
+
+    @property
     def bad_days(self):
         return [day for day in self.days if day.state != RegionState.OPERATIONAL]
 
@@ -83,7 +88,7 @@ def board(now):
     for region in regions:
         own = [w for w in windows if w.region_id == region.pk]
         hits = [i for i in incidents if any(r.pk == region.pk for r in i.regions.all())]
-        upcoming = [w for w in own if w.ends_at > now and w.status != Window.Status.CANCELLED]
+        upcoming = [w for w in own if is_ahead_or_running(w, now) and w.status != Window.Status.CANCELLED]
         boards.append(
             RegionBoard(
                 region=region,
@@ -97,12 +102,32 @@ def board(now):
         "now": now,
         "overall": worst(states.values()),
         "regions": boards,
-        "upcoming": [w for w in windows if w.ends_at > now and w.starts_at < until],
+        "disruptions": disruptions(boards, now),
+        "upcoming": [w for w in windows if is_ahead_or_running(w, now) and w.starts_at < until],
         "recent_windows": [
             w for w in reversed(windows) if w.starts_at <= now and w.ends_at >= now - timedelta(days=BAR_DAYS)
         ],
         "recent_incidents": [i for i in incidents if (i.resolved_at or now) >= now - timedelta(days=BAR_DAYS)],
     }
+
+
+def is_ahead_or_running(window, now):
+    """Running (overrunning too), or not yet over and neither completed: a completed window is history at once."""
+    if window.status == Window.Status.IN_PROGRESS:
+        return True
+    return window.ends_at > now and window.status != Window.Status.COMPLETED
+
+
+def disruptions(boards, now):
+    """The regions that are not operational, worst first, each with its running window (for the banner)."""
+    rows = []
+    for entry in boards:
+        if entry.state == RegionState.OPERATIONAL:
+            continue
+        window = entry.next_window if entry.in_window else None
+        rows.append({"region": entry.region, "state": entry.state, "label": entry.state_label, "window": window})
+    rows.sort(key=lambda row: -SEVERITY[row["state"]])
+    return rows
 
 
 def region_days(region, windows, incidents, now):

@@ -1,5 +1,7 @@
 """The public pages: the status page, one window, and the history by month."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -63,8 +65,10 @@ def window_detail(request, pk):
     events = list(window.audit_events.filter(action__in=list(ACTION_LABEL)).order_by("created_at", "id"))
     for event in events:
         event.label = ACTION_LABEL.get(event.action, event.action)
-        times = event.changes.get("starts_at") or event.changes.get("ends_at")
-        event.moved = bool(times) and event.action in ("reschedule", "extend", "zone_rules")
+        moved = event.action in ("reschedule", "extend", "zone_rules")
+        # The times the event set, not the window's times today: a later change must not rewrite this line.
+        event.new_start = _new_value(event, "starts_at") if moved else None
+        event.new_end = _new_value(event, "ends_at") if moved else None
     return render(
         request,
         "statuspage/window.html",
@@ -76,6 +80,17 @@ def window_detail(request, pk):
             "calendar": reverse("feed-region-ics", args=[window.region.slug]),
         },
     )
+
+
+def _new_value(event, field):
+    """The instant an audit event set ``field`` to, or None when the event did not change it."""
+    change = event.changes.get(field)
+    if not isinstance(change, list | tuple) or len(change) != 2 or not change[1]:
+        return None
+    try:
+        return datetime.fromisoformat(change[1])
+    except (TypeError, ValueError):
+        return None
 
 
 @conditional

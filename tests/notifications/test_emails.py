@@ -49,7 +49,7 @@ def test_announcement_has_both_parts_threading_one_click_headers_and_calendar(an
     ada = make_subscriber("ada@example.com", timezone="America/Chicago")
     message = build_message(delivery(announced, ada))
     mime = parsed(message)
-    assert mime["Subject"] == "Scheduled maintenance in EU (Frankfurt): November release"
+    assert mime["Subject"] == "Scheduled maintenance in EU (Frankfurt) on Saturday, November 28: November release"
     assert mime["To"] == "ada@example.com"
     assert re.fullmatch(r"<[0-9a-f]{32}@127\.0\.0\.1>", mime["Message-ID"])
     assert re.fullmatch(r"<[0-9a-f]{32}@127\.0\.0\.1>", mime["References"])
@@ -65,9 +65,9 @@ def test_announcement_has_both_parts_threading_one_click_headers_and_calendar(an
         assert "/subscription/manage/" in part
         assert "XOFFPEAK" not in part
     # 21:00 UTC is 22:00 in Berlin and 15:00 in Chicago.
-    assert "Your time (America/Chicago):\n  Starts: Saturday, 28 November 2026, 15:00 CST" in text
-    assert "EU (Frankfurt) time (Europe/Berlin):\n  Starts: Saturday, 28 November 2026, 22:00 CET" in text
-    assert "UTC:\n  Starts: Saturday, 28 November 2026, 21:00 UTC" in text
+    assert "Your time (America/Chicago):\n  Starts: Saturday, Nov. 28, 2026, 15:00 CST" in text
+    assert "EU (Frankfurt) time (Europe/Berlin):\n  Starts: Saturday, Nov. 28, 2026, 22:00 CET" in text
+    assert "UTC:\n  Starts: Saturday, Nov. 28, 2026, 21:00 UTC" in text
     assert "Faster exports & a new <b>report</b>." in text
     assert "Faster exports &amp; a new &lt;b&gt;report&lt;/b&gt;." in html
     [attachment] = [part for part in mime.iter_attachments()]
@@ -97,9 +97,10 @@ def test_cancellation_carries_method_cancel_and_the_new_sequence(announced, make
 def test_german_subscriber_gets_german_mail_with_german_dates(announced, make_subscriber):
     max_ = make_subscriber("max@example.de", language="de")
     mime = parsed(build_message(delivery(announced, max_)))
-    assert mime["Subject"] == "Geplante Wartung in EU (Frankfurt): November release"
+    assert mime["Subject"] == "Geplante Wartung in EU (Frankfurt) am Samstag, 28. November: November release"
     text = mime.get_body(("plain",)).get_content()
-    assert "Samstag, 28 November 2026, 22:00 CET" in text
+    assert "Samstag, 28. November 2026, 22:00 CET" in text
+    assert "28 November" not in text
     assert "Abmelden" in text
 
 

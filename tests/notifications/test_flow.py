@@ -37,7 +37,9 @@ def test_a_subscriber_gets_one_confirmation_one_announcement_one_reminder_and_no
             assert client.post(path_of(confirm_url)).status_code == 200
         with run(execute=True):
             lifecycle.announce(window, now=NOW)  # the lifecycle's signal queues schedule_due after commit
-        assert [m.subject for m in mail.outbox][1:] == ["Scheduled maintenance in EU (Frankfurt): Monthly release"]
+        assert [m.subject for m in mail.outbox][1:] == [
+            "Scheduled maintenance in EU (Frankfurt) on Saturday, November 28: Monthly release"
+        ]
         with run(execute=True):
             schedule_due.delay()
             schedule_due.delay()
@@ -47,7 +49,9 @@ def test_a_subscriber_gets_one_confirmation_one_announcement_one_reminder_and_no
         with run(execute=True):
             schedule_due.delay()
             schedule_due.delay()
-        assert [m.subject for m in mail.outbox][2:] == ["Reminder: maintenance in EU (Frankfurt) in 24 hours"]
+        assert [m.subject for m in mail.outbox][2:] == [
+            "Reminder: maintenance in EU (Frankfurt) in 24 hours (Saturday, November 28)"
+        ]
         reminder = mail.outbox[2]
         one_click = reminder.extra_headers["List-Unsubscribe"][1:-1]
         response = client.post(
@@ -66,7 +70,7 @@ def test_a_subscriber_gets_one_confirmation_one_announcement_one_reminder_and_no
 
     assert [m.subject.split(":")[0] for m in mail.outbox] == [
         "Confirm your subscription to Offpeak",
-        "Scheduled maintenance in EU (Frankfurt)",
+        "Scheduled maintenance in EU (Frankfurt) on Saturday, November 28",
         "Reminder",
     ]
     assert sorted(Delivery.objects.values_list("kind", "status")) == [

@@ -79,7 +79,9 @@ def test_reminder_is_due_exactly_at_its_lead_and_only_once(announced):
         ]
         mail.outbox.clear()
         send_all(due)
-    assert [m.subject for m in mail.outbox] == ["Reminder: maintenance in EU (Frankfurt) in 24 hours"] * 2
+    assert [m.subject for m in mail.outbox] == [
+        "Reminder: maintenance in EU (Frankfurt) in 24 hours (Saturday, November 28)"
+    ] * 2
 
 
 def test_no_reminder_for_a_cancelled_window(announced):

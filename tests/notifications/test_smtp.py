@@ -75,7 +75,7 @@ def test_confirmation_announcement_and_one_click_over_real_smtp(
 
     assert len(smtp_server.messages) == 2
     _, announcement = smtp_server.messages[1]
-    assert announcement["Subject"] == "Geplante Wartung in EU (Frankfurt): Monatliches Release"
+    assert announcement["Subject"] == "Geplante Wartung in EU (Frankfurt) am Sonntag, 29. November: Monatliches Release"
     assert announcement["Auto-Submitted"] == "auto-generated"
     assert announcement["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe_url = announcement["List-Unsubscribe"].strip()
@@ -88,8 +88,8 @@ def test_confirmation_announcement_and_one_click_over_real_smtp(
     assert announcement.get_content_type() == "multipart/mixed"
     text = announcement.get_body(("plain",)).get_content().replace("\r\n", "\n")
     html = announcement.get_body(("html",)).get_content()
-    assert "Ihre Zeit (Asia/Tokyo):\n  Beginn: Sonntag, 29 November 2026, 06:00 JST" in text
-    assert "Beginn: Samstag, 28 November 2026, 22:00 CET" in text and "21:00 UTC" in text
+    assert "Ihre Zeit (Asia/Tokyo):\n  Beginn: Sonntag, 29. November 2026, 06:00 JST" in text
+    assert "Beginn: Samstag, 28. November 2026, 22:00 CET" in text and "21:00 UTC" in text
     assert "06:00 JST" in html and unsubscribe_url[1:-1] in html and "/subscription/manage/" in html
     [ics] = list(announcement.iter_attachments())
     assert ics.get_content_type() == "text/calendar"
