@@ -234,6 +234,8 @@ class Snapshot:
         new = {"start": MAINTENANCE, "complete": OPERATIONAL}.get(event.action, old)
         if event.action == "reschedule":
             notified = window.announced_at is not None and window.announced_at <= event.created_at
+        elif event.action == "extend":
+            notified = running  # an extension of a running window sends the "extended" notice
         else:
             notified = event.action in NOTIFIED_EVENTS
         body = headline(event, events)
