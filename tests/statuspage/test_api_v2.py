@@ -282,7 +282,7 @@ def test_maintenance_updates_say_what_changed_and_who_was_told(api, busy):
     japan = next(m for m in japan if m["id"] == f"window-{busy['japan'].pk}")
     assert [(u["status"], affected(u), u["deliver_notifications"]) for u in japan["incident_updates"][:2]] == [
         ("completed", [("Japan", "partial_outage", "operational")], True),  # completed while overrunning
-        ("in_progress", [("Japan", "partial_outage", "partial_outage")], True),  # a running window's extension: a notice
+        ("in_progress", [("Japan", "partial_outage", "partial_outage")], True),  # a running extension: a notice
     ]
 
 
