@@ -3,41 +3,24 @@
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Group, Permission, User
 from django.utils import translation
 
 from maintenance import lifecycle
 from maintenance.models import AuditEvent, Freeze, Incident, Window
-from tests.maintenance.transitions import CASES, NOW, bring_to, frankfurt_november
+from tests.conftest import NOW
+from tests.maintenance.transitions import CASES, bring_to
 
 CHANGELIST = "/admin/maintenance/window/"
 ADMIN_ACTIONS = {"announce": "announce_windows", "start": "start_windows", "complete": "complete_windows"}
 ADMIN_ACTIONS["cancel"] = "cancel_windows"
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def manager(db):
-    user = User.objects.create_user("rm", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Release managers"))
-    return user
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
 def admin_client(client, manager):
     client.force_login(manager)
     return client
-
-
-@pytest.fixture
-def window(db):
-    return frankfurt_november()
 
 
 def texts(response):
@@ -89,15 +72,14 @@ def test_every_transition_through_the_admin_action(admin_client, manager, window
         assert AuditEvent.objects.filter(window=window).latest("id").actor == manager
 
 
-def test_an_action_reports_each_window_on_its_own(admin_client, regions):
-    lifecycle_plan = frankfurt_november()
+def test_an_action_reports_each_window_on_its_own(admin_client, window):
     us = Window.objects.get(region__slug="us", month="2026-11-01")
     bring_to(us, "cancelled")
     response = admin_client.post(
-        CHANGELIST, {"action": "announce_windows", "_selected_action": [lifecycle_plan.pk, us.pk]}, follow=True
+        CHANGELIST, {"action": "announce_windows", "_selected_action": [window.pk, us.pk]}, follow=True
     )
     assert sorted(texts(response)) == sorted(
-        [f"{lifecycle_plan}: Announced.", f"{us}: The window is cancelled, so it cannot be announced."]
+        [f"{window}: Announced.", f"{us}: The window is cancelled, so it cannot be announced."]
     )
 
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from rest_framework.test import APIClient
 
 from maintenance import lifecycle
 from maintenance.models import Incident, IncidentUpdate, Window
@@ -63,21 +62,16 @@ def check_values(body):
 
 
 @pytest.fixture
-def api():
-    return APIClient()
-
-
-@pytest.fixture
-def busy(history, regions, frozen):
+def busy(history, regions, clock):
     """Japan's November window running late, India's announced, an open incident with updates."""
     japan = Window.objects.get(region__slug="japan", month="2026-11-01")
     india = Window.objects.get(region__slug="india", month="2026-11-01")
-    frozen.move_to(japan.starts_at - timedelta(days=3))
+    clock.move_to(japan.starts_at - timedelta(days=3))
     lifecycle.announce(japan)
     lifecycle.announce(india)
-    frozen.move_to(japan.starts_at)
+    clock.move_to(japan.starts_at)
     lifecycle.start(japan)
-    frozen.move_to(japan.ends_at + timedelta(minutes=20))
+    clock.move_to(japan.ends_at + timedelta(minutes=20))
     incident = Incident.objects.create(
         title="Payments failing",
         impact=Incident.Impact.MAJOR,
@@ -155,10 +149,10 @@ def test_only_announced_windows_are_scheduled_maintenances(api, history):
     assert api.get("/api/v2/scheduled-maintenances/upcoming.json").json()["scheduled_maintenances"] == []
 
 
-def test_active_maintenances_and_the_maintenance_indicator(api, history, frozen):
+def test_active_maintenances_and_the_maintenance_indicator(api, history, clock):
     window = Window.objects.get(region__slug="singapore", month="2026-11-01")
     lifecycle.announce(window)
-    frozen.move_to(window.starts_at + timedelta(minutes=1))
+    clock.move_to(window.starts_at + timedelta(minutes=1))
     lifecycle.start(window)
     active = api.get("/api/v2/scheduled-maintenances/active.json").json()["scheduled_maintenances"]
     assert [(m["id"], m["status"]) for m in active] == [(f"window-{window.pk}", "in_progress")]
