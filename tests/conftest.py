@@ -32,13 +32,13 @@ def _server_backed():
 
 
 def _flushes_without_restoring(item):
-    """A transactional test empties every table when it ends; asking pytest-django for a serialized rollback
-    gives the next one the data migrations' rows (the seed regions, the release managers' group) back.
-    The marker must say so: only the marker makes pytest-django serialize the database when it creates it."""
+    """A transactional test empties every table when it ends. With pytest-django's serialized rollback, each one
+    starts with the data migrations' rows (the seed regions, the release managers' group) put back. Every such test
+    asks for it the same way, with the marker: a ``django_db`` marker without ``serialized_rollback=True`` stops
+    pytest-django from saving those rows when it creates the test database, whatever fixtures the test asks for."""
     marker = item.get_closest_marker("django_db")
-    transactional = (marker and marker.kwargs.get("transaction")) or {"transactional_db", "live_server"} & set(
-        item.fixturenames
-    )
+    fixtures = set(getattr(item, "fixturenames", ()))
+    transactional = (marker and marker.kwargs.get("transaction")) or {"transactional_db", "live_server"} & fixtures
     return transactional and not (marker and marker.kwargs.get("serialized_rollback"))
 
 
