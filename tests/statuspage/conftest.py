@@ -8,6 +8,9 @@ from maintenance import lifecycle, planning
 from maintenance.models import Incident, IncidentUpdate, Window
 from tests.conftest import NOW
 
+# Mid-December 2026: November is over, so its SLA figures are final.
+LATER = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
+
 
 def token_client(user):
     """An API client that sends ``user``'s token, as a deploy pipeline does."""

@@ -9,8 +9,7 @@ from rest_framework.test import APIClient
 from maintenance import incidents, lifecycle
 from maintenance.models import Window
 from tests.conftest import NOW
-
-LATER = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)  # November is over
+from tests.statuspage.conftest import LATER
 
 
 @pytest.fixture
