@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test ci lint migrate plan clean
+.PHONY: run test test-fast ci lint migrate plan clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ node_modules/.installed: package-lock.json
 ## test: install the dev dependencies and run the whole suite
 test: $(STAMP) node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## test-fast: the suite without the slow tests (servers, workers, browsers, fuzzing), for the edit-test loop
+test-fast: $(STAMP) node_modules/.installed
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

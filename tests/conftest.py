@@ -1,8 +1,23 @@
+"""The fixtures the whole suite shares: the instant the tests call "now", a clock frozen there, the seed regions,
+the eu-frankfurt November window, a release manager, and an empty cache for every test."""
+
 import os
+from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 import pytest
+import time_machine
 from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.cache import caches
+
+from maintenance import planning
+from maintenance.models import Region, Window
+from statuspage import caching
+
+# A Tuesday. Planning at NOW gives eu-frankfurt its November 2026 window: Saturday 28 November, 22:00 Berlin =
+# 21:00 UTC; the other regions' November windows fall on the same Saturday.
+NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 
 
 def _server_backed():
@@ -16,7 +31,24 @@ def _server_backed():
     return None
 
 
+def _flushes_without_restoring(item):
+    """A transactional test empties every table when it ends. With pytest-django's serialized rollback, each one
+    starts with the data migrations' rows (the seed regions, the release managers' group) put back. Every such test
+    asks for it the same way, with the marker: a ``django_db`` marker without ``serialized_rollback=True`` stops
+    pytest-django from saving those rows when it creates the test database, whatever fixtures the test asks for."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    transactional = (marker and marker.kwargs.get("transaction")) or {"transactional_db", "live_server"} & fixtures
+    return transactional and not (marker and marker.kwargs.get("serialized_rollback"))
+
+
 def pytest_collection_modifyitems(config, items):
+    unrestored = [item.nodeid for item in items if _flushes_without_restoring(item)]
+    if unrestored:
+        raise pytest.UsageError(
+            "a transactional test needs @pytest.mark.django_db(transaction=True, serialized_rollback=True): "
+            + ", ".join(unrestored)
+        )
     reason = _server_backed()
     if reason is None:
         return
@@ -31,10 +63,6 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Each test starts with an empty cache: rendered pages and rate-limit counters never leak between tests."""
-    from django.core.cache import caches
-
-    from statuspage import caching
-
     for cache in caches.all():
         cache.clear()
     caching.reset_fingerprint()
@@ -45,48 +73,28 @@ def fresh_cache():
 
 
 @pytest.fixture
+def clock():
+    """Time stands still at NOW; ``clock.move_to(instant)`` moves it."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
 def regions(db):
     """The seed regions, loaded by the data migration."""
-    from maintenance.models import Region
-
     return {region.slug: region for region in Region.objects.all()}
 
 
-_flushed = False
-DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+@pytest.fixture
+def window(db):
+    """The planned eu-frankfurt window of November 2026 (2026-11-28 21:00–22:00 UTC)."""
+    planning.plan(NOW, 2)
+    return Window.objects.select_related("region").get(region__slug="eu-frankfurt", month="2026-11-01")
 
 
-def _restore_migration_data():
-    import importlib
-
-    from django.apps import apps
-    from django.contrib.auth.models import Group, Permission
-
-    importlib.import_module("maintenance.migrations.0002_seed_regions").load(apps, None)
-    managers = importlib.import_module("maintenance.migrations.0005_release_managers_group")
-    group, _ = Group.objects.get_or_create(name=managers.GROUP)
-    group.permissions.set(
-        [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in managers.PERMISSIONS]
-    )
-
-
-def _is_transactional(request):
-    marker = request.node.get_closest_marker("django_db")
-    return bool(marker and marker.kwargs.get("transaction")) or bool(
-        {"transactional_db", "live_server"} & set(request.fixturenames)
-    )
-
-
-@pytest.fixture(autouse=True)
-def seed_regions_after_flush(request, django_db_blocker):
-    """A transactional test empties every table when it ends, the data of the data migrations included. The next
-    test that uses the database gets that data back (the seed regions, the release managers' group), as every
-    installation has it."""
-    global _flushed
-    if _flushed and (request.node.get_closest_marker("django_db") or DB_FIXTURES & set(request.fixturenames)):
-        with django_db_blocker.unblock():
-            _restore_migration_data()
-        _flushed = False
-    yield
-    if _is_transactional(request):
-        _flushed = True
+@pytest.fixture
+def manager(db):
+    """A release manager: in the group the data migration creates, with staff status so the admin lets them in."""
+    user = User.objects.create_user("release-manager", email="release-manager@example.com", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name="Release managers"))
+    return user

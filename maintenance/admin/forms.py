@@ -32,7 +32,8 @@ class RescheduleForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
-            raise forms.ValidationError(_("The end must come after the start."))
+            self.add_error("ends_at", _("The end must come after the start."))
+            return data
         if data.get("starts_at") and data.get("ends_at") and not data.get("count_weekday"):
             self._warn_weekday(data["starts_at"], data["ends_at"])
         return data

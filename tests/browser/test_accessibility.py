@@ -13,6 +13,8 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         not AXE.exists(), reason="needs axe-core from npm, which `make test` installs when npm is available"
     ),

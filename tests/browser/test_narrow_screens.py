@@ -11,7 +11,7 @@ from maintenance.models import Incident, Region, Window
 from notifications import tokens
 from notifications.models import Subscriber
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 WIDTH = 360
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 # The elements that stick out, to name in a failure.

@@ -13,7 +13,7 @@ from maintenance.models import Window
 from notifications import schedule
 from notifications.models import Delivery, Subscriber
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 WAIT = 15_000  # ms: three polls of the page's script
 
 

@@ -16,6 +16,8 @@ WIDGET = ROOT / "node_modules" / "@statuspage" / "status-widget" / "dist" / "ind
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         not WIDGET.exists(), reason="needs @statuspage/status-widget from npm, which `make test` installs"
     ),

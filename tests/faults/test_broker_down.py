@@ -15,7 +15,11 @@ from statuspage.models import ApiToken
 from tests.faults.conftest import run_app, worker_env
 from tests.integration.conftest import Worker, database_url, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 CONFIRMED = 200
 
 
@@ -35,7 +39,7 @@ def subscribers(confirmed, pending):
 
 
 def test_announce_with_the_broker_down_succeeds_and_the_beat_sends_it_once_the_broker_is_back(
-    transactional_db, tmp_path, private_redis, mail_record, queue
+    tmp_path, private_redis, mail_record, queue
 ):
     expected = subscribers(CONFIRMED, pending=5)
     planning.plan(timezone.now(), 2)

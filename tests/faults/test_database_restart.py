@@ -13,7 +13,7 @@ from notifications.tasks import schedule_due
 from tests.faults.conftest import run_app, worker_env
 from tests.integration.conftest import ROOT, Worker, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 N = 2000
 
 SEED = f"""

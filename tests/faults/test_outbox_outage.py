@@ -1,7 +1,5 @@
 """A chunk handed to the mail backend while the database was away is recorded once it answers again, not resent."""
 
-from datetime import UTC, datetime
-
 import pytest
 from django.core import mail
 from django.db import OperationalError
@@ -10,9 +8,10 @@ from maintenance import lifecycle, planning
 from maintenance.models import Region, Window
 from notifications import outbox, queueing, schedule
 from notifications.models import Delivery, Subscriber
+from tests.conftest import NOW
 
-NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
-pytestmark = pytest.mark.django_db(transaction=True)  # the retry needs real transactions, as in a worker
+# The retry needs real transactions, as in a worker; the rollback gives the next test the seed regions back.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

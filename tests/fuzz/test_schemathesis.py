@@ -26,6 +26,7 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 MAX_EXAMPLES = "25"
 MAX_TIME = "45"  # seconds per run, a hard budget for the fuzzing phase
+pytestmark = pytest.mark.slow
 
 WRITE_OPERATIONS = [
     "v1_windows_announce_create",

@@ -9,7 +9,11 @@ from maintenance import lifecycle
 from maintenance.models import AuditEvent, Region, Window
 from tests.integration.conftest import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_live_worker_starts_a_due_window_and_leaves_completion_to_a_person(celery_worker):

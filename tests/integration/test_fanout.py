@@ -14,7 +14,11 @@ from notifications.models import Delivery, Subscriber
 from notifications.tasks import schedule_due, send_chunk
 from tests.integration.conftest import Worker, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 N = 300
 
 

@@ -6,7 +6,11 @@ from maintenance.models import Region, Window
 from maintenance.tasks import plan_windows
 from tests.integration.conftest import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_live_worker_plans_windows_over_the_broker(celery_worker):

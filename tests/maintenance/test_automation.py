@@ -1,6 +1,6 @@
 """The automation service: alerts open, update, reopen and resolve incidents, idempotently, never over a person."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -9,8 +9,8 @@ from maintenance import automation, incidents
 from maintenance.models import AlertGroup, AuditEvent, Incident
 from maintenance.rule import Month
 from maintenance.sla import ledger
+from tests.conftest import NOW
 
-NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 T0 = NOW - timedelta(minutes=30)
 
 
@@ -203,7 +203,7 @@ def test_automation_token_creates_a_user_with_only_the_automation_permission(cap
 
 
 @pytest.mark.integration
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_notifications_for_one_group_open_one_incident_and_apply_each_alert_once():
     from concurrent.futures import ThreadPoolExecutor
 

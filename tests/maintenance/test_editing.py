@@ -1,31 +1,16 @@
 """Edits of a window's title, summary and automatic flags go through one service, and each lands in the audit log."""
 
 import pytest
-import time_machine
-from django.contrib.auth.models import Group, User
 
 from maintenance import editing
 from maintenance.models import AuditEvent, Window
-from tests.maintenance.transitions import NOW, frankfurt_november
+from tests.conftest import NOW
 
+pytestmark = pytest.mark.usefixtures("clock")
 FORM = {"audit_events-TOTAL_FORMS": "0", "audit_events-INITIAL_FORMS": "0"}
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def manager(db):
-    user = User.objects.create_user("rm", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Release managers"))
-    return user
-
-
-def test_the_admin_change_form_writes_one_audit_event_with_old_and_new_values(client, manager):
-    window = frankfurt_november()
+def test_the_admin_change_form_writes_one_audit_event_with_old_and_new_values(client, manager, window):
     assert (window.title, window.auto_start, window.auto_complete) == ("", True, False)
     client.force_login(manager)
     url = f"/admin/maintenance/window/{window.pk}/change/"
@@ -33,7 +18,7 @@ def test_the_admin_change_form_writes_one_audit_event_with_old_and_new_values(cl
     assert client.post(url, data).status_code == 302
 
     [event] = AuditEvent.objects.filter(window=window, action="edit")
-    assert (event.actor, event.actor_label, event.created_at) == (manager, "rm", NOW)
+    assert (event.actor, event.actor_label, event.created_at) == (manager, "release-manager", NOW)
     assert event.changes == {
         "title": ["", "November release"],
         "release_summary": ["", "Faster search."],
@@ -45,8 +30,7 @@ def test_the_admin_change_form_writes_one_audit_event_with_old_and_new_values(cl
     assert AuditEvent.objects.filter(window=window, action="edit").count() == 1
 
 
-def test_the_service_edits_only_text_and_flags(db):
-    window = frankfurt_november()
+def test_the_service_edits_only_text_and_flags(window):
     with pytest.raises(ValueError, match="status"):
         editing.edit_window(window, actor="api", status=Window.Status.COMPLETED)
     assert editing.edit_window(window, actor="api", auto_start=False) == {"auto_start": [True, False]}
@@ -54,10 +38,9 @@ def test_the_service_edits_only_text_and_flags(db):
     assert AuditEvent.objects.get(window=window, action="edit").actor_label == "api"
 
 
-def test_the_public_window_page_lists_lifecycle_events_not_edits(client, db):
+def test_the_public_window_page_lists_lifecycle_events_not_edits(client, window):
     from maintenance import lifecycle
 
-    window = frankfurt_november()
     editing.edit_window(window, actor="rm", title="November release")
     lifecycle.announce(window, now=NOW)
     page = client.get(f"/windows/{window.pk}/").content.decode()

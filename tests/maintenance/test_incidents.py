@@ -7,7 +7,7 @@ import pytest
 from maintenance import incidents
 from maintenance.incidents import IncidentError
 from maintenance.models import AuditEvent, Incident
-from tests.maintenance.transitions import NOW
+from tests.conftest import NOW
 
 
 def test_open_update_resolve_writes_updates_and_audit_events(regions, admin_user):

@@ -1,23 +1,16 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
 from django.utils import timezone
 
-from maintenance import lifecycle, planning, state
+from maintenance import lifecycle, state
 from maintenance.lifecycle import TransitionError
 from maintenance.models import AuditEvent, Window
 from maintenance.signals import window_changed
 from maintenance.state import RegionState
-from tests.maintenance.transitions import CASES, bring_to, frankfurt_november, new_times
-
-NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def window(db):
-    planning.plan(NOW, 2)
-    return Window.objects.get(region__slug="eu-frankfurt", month="2026-11-01")
+from tests.conftest import NOW
+from tests.maintenance.transitions import CASES, bring_to, new_times
 
 
 @pytest.fixture
@@ -121,9 +114,9 @@ def _call(action, window, now):
 
 
 @pytest.mark.parametrize(("case", "expected"), CASES, ids=[f"{s}-{a}" for (s, a), _ in CASES])
-def test_every_transition_through_the_service(db, case, expected):
+def test_every_transition_through_the_service(window, case, expected):
     from_state, action = case
-    window = bring_to(frankfurt_november(), from_state)
+    window = bring_to(window, from_state)
     events_before = AuditEvent.objects.filter(window=window).count()
     sequence_before = window.sequence
     if expected == "refused":

@@ -6,7 +6,7 @@ import pytest
 
 from maintenance import lifecycle, nightly, planning
 from maintenance.models import Region, Window
-from tests.maintenance.transitions import NOW
+from tests.conftest import NOW
 
 NIGHT = date(2026, 11, 28)
 

@@ -6,8 +6,7 @@ from django.core.management import call_command
 
 from maintenance import lifecycle, planning, rule
 from maintenance.models import AuditEvent, Freeze, Region, Window
-
-NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+from tests.conftest import NOW
 
 
 def test_seed_regions_are_loaded_with_staggered_windows_that_never_overlap(regions):

@@ -125,6 +125,7 @@ def test_bad_input_is_refused_with_exit_2(args, message):
     assert info.value.returncode == 2
 
 
+@pytest.mark.slow
 def test_bad_input_from_the_shell_exits_2_with_one_sentence_and_no_traceback():
     result = shell.run(
         "manage.py",

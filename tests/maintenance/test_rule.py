@@ -130,26 +130,28 @@ def _offset_changes_near_last_saturdays():
     Random wall times almost never land in a gap or an overlap, so this list
     steers hypothesis onto exactly those moments, in every zone and year.
     """
+    # The last Saturdays do not depend on the zone: walk the calendar once, not once per zone.
+    saturdays = [
+        (year, month, last_saturday_by_walking(year, month)) for year in range(1970, 2101) for month in range(1, 13)
+    ]
     cases = []
     for name in ZONES:
         tz = ZoneInfo(name)
-        for year in range(1970, 2101):
-            for month in range(1, 13):
-                day = last_saturday_by_walking(year, month)
-                lo = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(hours=26)
-                hi = lo + timedelta(hours=76)
-                if lo.astimezone(tz).utcoffset() == hi.astimezone(tz).utcoffset():
-                    continue
-                while hi - lo > timedelta(minutes=1):  # bisect to the first minute of the new offset
-                    mid = lo + (hi - lo) / 2
-                    if mid.astimezone(tz).utcoffset() == lo.astimezone(tz).utcoffset():
-                        lo = mid
-                    else:
-                        hi = mid
-                for instant in (lo, hi):
-                    wall = instant.astimezone(tz)
-                    if wall.date() == day:
-                        cases.append((name, year, month, wall.hour, wall.minute))
+        for year, month, day in saturdays:
+            lo = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(hours=26)
+            hi = lo + timedelta(hours=76)
+            if lo.astimezone(tz).utcoffset() == hi.astimezone(tz).utcoffset():
+                continue
+            while hi - lo > timedelta(minutes=1):  # bisect to the first minute of the new offset
+                mid = lo + (hi - lo) / 2
+                if mid.astimezone(tz).utcoffset() == lo.astimezone(tz).utcoffset():
+                    lo = mid
+                else:
+                    hi = mid
+            for instant in (lo, hi):
+                wall = instant.astimezone(tz)
+                if wall.date() == day:
+                    cases.append((name, year, month, wall.hour, wall.minute))
     return cases
 
 

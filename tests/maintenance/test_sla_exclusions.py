@@ -57,13 +57,6 @@ def officer(db):
     return User.objects.get(pk=user.pk)
 
 
-@pytest.fixture
-def manager(db):
-    user = User.objects.create_user("rm", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Release managers"))
-    return user
-
-
 # --- pure: the weekend part of an interval ---
 
 
@@ -329,10 +322,9 @@ def test_the_readme_worked_example(frankfurt, officer):
 # --- the reschedule form warns before a window leaves the weekend ---
 
 
-def test_a_reschedule_to_a_weekday_needs_confirming_and_then_counts(client, regions, manager):
-    from tests.maintenance.transitions import NOW, frankfurt_november
+def test_a_reschedule_to_a_weekday_needs_confirming_and_then_counts(client, regions, manager, window):
+    from tests.conftest import NOW
 
-    window = frankfurt_november()
     lifecycle.announce(window, now=NOW)
     url = f"/admin/maintenance/window/{window.pk}/reschedule/"
     # The form takes the region's wall-clock time: 22:00 CET is 21:00 UTC.
@@ -353,10 +345,9 @@ def test_a_reschedule_to_a_weekday_needs_confirming_and_then_counts(client, regi
     assert (window.starts_at, window.sequence) == (utc(12, 2, 21), 2)
 
 
-def test_a_reschedule_within_the_weekend_needs_no_confirmation(client, regions, manager):
-    from tests.maintenance.transitions import NOW, frankfurt_november
+def test_a_reschedule_within_the_weekend_needs_no_confirmation(client, regions, manager, window):
+    from tests.conftest import NOW
 
-    window = frankfurt_november()
     client.force_login(manager)
     with time_machine.travel(NOW, tick=False):
         response = client.post(

@@ -5,7 +5,7 @@ from datetime import timedelta
 from maintenance import incidents, lifecycle
 from maintenance.models import Window
 from maintenance.state import RegionState, overall, region_states, worst
-from tests.maintenance.transitions import NOW, frankfurt_november
+from tests.conftest import NOW
 
 
 def test_worst_orders_states_from_operational_to_major_outage():
@@ -16,9 +16,8 @@ def test_worst_orders_states_from_operational_to_major_outage():
     assert worst([RegionState.MAJOR_OUTAGE, RegionState.PARTIAL_OUTAGE]) == RegionState.MAJOR_OUTAGE
 
 
-def test_overlapping_window_and_incidents_the_worst_one_wins(regions, django_assert_max_num_queries):
+def test_overlapping_window_and_incidents_the_worst_one_wins(regions, window, django_assert_max_num_queries):
     frankfurt = regions["eu-frankfurt"]
-    window = frankfurt_november()
     lifecycle.announce(window, now=NOW)
     lifecycle.start(window, now=window.starts_at)
     during = window.starts_at + timedelta(minutes=10)
@@ -48,9 +47,8 @@ def test_overlapping_window_and_incidents_the_worst_one_wins(regions, django_ass
     assert region_states(window.ends_at)[frankfurt] == RegionState.OPERATIONAL
 
 
-def test_two_running_windows_in_one_region_the_overrunning_one_wins(regions):
-    india = regions["india"]
-    frankfurt_november()  # plans every region's November window
+def test_two_running_windows_in_one_region_the_overrunning_one_wins(regions, window):
+    india = regions["india"]  # the window fixture plans every region's November window
     first = Window.objects.get(region=india, month="2026-11-01")
     lifecycle.start(first, now=first.starts_at)
     extra_start = first.ends_at - timedelta(minutes=10)

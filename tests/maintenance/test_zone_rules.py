@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.core.management import call_command
 
@@ -19,7 +18,7 @@ from maintenance import lifecycle, rule, zonerules
 from maintenance.models import AuditEvent, Region, Window
 from maintenance.tasks import check_zone_rules
 
-NOW = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
+JANUARY = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
 JUNE_V1 = datetime(2027, 6, 26, 20, 0, tzinfo=UTC)  # 22:00 CEST under version 1
 JUNE_V2 = datetime(2027, 6, 26, 21, 0, tzinfo=UTC)  # 22:00 CET under version 2
 JANUARY = datetime(2027, 1, 30, 21, 0, tzinfo=UTC)  # 22:00 CET under both
@@ -65,8 +64,8 @@ def zone_data(compiled):
 
 
 @pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False):
+def january_clock():
+    with time_machine.travel(JANUARY, tick=False):
         yield
 
 
@@ -77,14 +76,7 @@ def region(db, zone_data):
     )
 
 
-@pytest.fixture
-def manager(db):
-    user = User.objects.create_user("rm", email="rm@example.com", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Release managers"))
-    return user
-
-
-def window(region, starts_at, origin=Window.Origin.RULE):
+def make_window(region, starts_at, origin=Window.Origin.RULE):
     return Window.objects.create(
         region=region,
         month=date(starts_at.year, starts_at.month, 1),
@@ -102,14 +94,14 @@ def test_the_two_compiled_versions_disagree_only_in_summer_2027(zone_data):
 
 
 def test_a_window_remembers_its_local_start(region):
-    june = window(region, JUNE_V1)
+    june = make_window(region, JUNE_V1)
     assert (june.local_date, june.local_time, june.local_zone) == (date(2027, 6, 26), time(22), "Test/Shift")
 
 
 def test_a_planned_window_no_one_edited_follows_the_new_rules_through_the_lifecycle(region, zone_data):
-    june, january = window(region, JUNE_V1), window(region, JANUARY)
+    june, january = make_window(region, JUNE_V1), make_window(region, JANUARY)
     zone_data("v2")
-    report = zonerules.check(NOW)
+    report = zonerules.check(JANUARY)
     june.refresh_from_db()
     assert (june.starts_at, june.ends_at, june.status, june.sequence) == (
         JUNE_V2,
@@ -124,19 +116,19 @@ def test_a_planned_window_no_one_edited_follows_the_new_rules_through_the_lifecy
     assert Window.objects.get(pk=january.pk).sequence == 0
     assert [outcome.window.pk for outcome in report.moved] == [june.pk]
     # Run again: nothing left to do.
-    again = zonerules.check(NOW)
+    again = zonerules.check(JANUARY)
     assert (again.moved, again.flagged, again.pending) == ([], [], [])
 
 
 def test_an_announced_window_is_flagged_once_and_never_moved_silently(region, zone_data, manager):
-    june = window(region, JUNE_V1)
-    lifecycle.announce(june, now=NOW)
+    june = make_window(region, JUNE_V1)
+    lifecycle.announce(june, now=JANUARY)
     zone_data("v2")
     assert check_zone_rules() == {"moved": 0, "flagged": 1}
     june.refresh_from_db()
     assert (june.starts_at, june.status, june.sequence) == (JUNE_V1, "scheduled", 1)
     (message,) = mail.outbox
-    assert message.to == ["rm@example.com"]
+    assert message.to == ["release-manager@example.com"]
     assert message.subject.endswith("Time-zone rules changed: 1 announced window(s) to review")
     assert (
         f"shift window {june.pk} (scheduled): announced for Sat 2027-06-26 22:00 CET, now falls at "
@@ -150,17 +142,17 @@ def test_an_announced_window_is_flagged_once_and_never_moved_silently(region, zo
 
 
 def test_a_planned_window_edited_by_hand_is_flagged_not_moved(region, zone_data):
-    june = window(region, JUNE_V1 - timedelta(hours=1))
-    lifecycle.reschedule(june, JUNE_V1, JUNE_V1 + timedelta(minutes=45), now=NOW)
+    june = make_window(region, JUNE_V1 - timedelta(hours=1))
+    lifecycle.reschedule(june, JUNE_V1, JUNE_V1 + timedelta(minutes=45), now=JANUARY)
     zone_data("v2")
-    report = zonerules.check(NOW)
+    report = zonerules.check(JANUARY)
     assert (report.moved, [s.window.pk for s in report.flagged]) == ([], [june.pk])
     assert Window.objects.get(pk=june.pk).starts_at == JUNE_V1
 
 
 def test_the_admin_warns_and_one_action_reschedules_through_the_lifecycle(client, region, zone_data, manager):
-    june = window(region, JUNE_V1)
-    lifecycle.announce(june, now=NOW)
+    june = make_window(region, JUNE_V1)
+    lifecycle.announce(june, now=JANUARY)
     zone_data("v2")
     client.force_login(manager)
     page = client.get("/admin/maintenance/window/")
@@ -187,15 +179,15 @@ def test_the_admin_warns_and_one_action_reschedules_through_the_lifecycle(client
     assert (event.actor, event.reason) == (manager, "time-zone rules changed")
     assert (june.local_date, june.local_time) == (date(2027, 6, 26), time(22))
     # Nothing left to warn about, and pressing it twice changes nothing.
-    assert zonerules.find(NOW) == []
+    assert zonerules.find(JANUARY) == []
     again = client.post("/admin/maintenance/window/", {**chosen, "confirm": "yes"}, follow=True)
     assert Window.objects.get(pk=june.pk).sequence == 2
     assert any("already matches the installed time-zone rules" in str(m) for m in again.context["messages"])
 
 
 def test_the_status_page_shows_the_local_time_from_the_installed_data(client, region, zone_data):
-    june = window(region, JUNE_V1)
-    lifecycle.announce(june, now=NOW)
+    june = make_window(region, JUNE_V1)
+    lifecycle.announce(june, now=JANUARY)
     assert "22:00 CEST" in client.get(f"/windows/{june.pk}/").content.decode()
     zone_data("v2")
     html = client.get(f"/windows/{june.pk}/").content.decode()
@@ -203,9 +195,9 @@ def test_the_status_page_shows_the_local_time_from_the_installed_data(client, re
 
 
 def test_check_zone_rules_command_reports_what_it_did(region, zone_data, capsys):
-    planned = window(region, JUNE_V1)
-    announced = window(region, JUNE_V1 + timedelta(days=28), origin=Window.Origin.MANUAL)  # 2027-07-24
-    lifecycle.announce(announced, now=NOW)
+    planned = make_window(region, JUNE_V1)
+    announced = make_window(region, JUNE_V1 + timedelta(days=28), origin=Window.Origin.MANUAL)  # 2027-07-24
+    lifecycle.announce(announced, now=JANUARY)
     zone_data("v2")
     call_command("check_zone_rules")
     out = capsys.readouterr().out.splitlines()

@@ -1,11 +1,10 @@
 """The lifecycle's transition table, shared by the service, admin and API tests."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from maintenance import lifecycle, planning
-from maintenance.models import Window
+from maintenance import lifecycle
+from tests.conftest import NOW
 
-NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 STATES = ["planned", "scheduled", "in_progress", "completed", "cancelled"]
 ACTIONS = ["announce", "start", "complete", "cancel", "reschedule", "extend"]
 
@@ -43,12 +42,6 @@ TABLE = {
     ("cancelled", "extend"): "refused",
 }
 CASES = sorted(TABLE.items())
-
-
-def frankfurt_november():
-    """The planned eu-frankfurt window of November 2026 (2026-11-28 21:00–22:00 UTC)."""
-    planning.plan(NOW, 2)
-    return Window.objects.get(region__slug="eu-frankfurt", month="2026-11-01")
 
 
 def bring_to(window, state, now=NOW):

@@ -11,7 +11,7 @@ from maintenance.sla import ledger
 from statuspage.models import ApiToken
 from tests.monitoring.servers import Alertmanager, runnable, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from maintenance import incidents
 from maintenance.models import Region
 from tests.monitoring.servers import Prometheus, runnable, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture

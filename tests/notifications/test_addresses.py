@@ -118,7 +118,7 @@ def test_the_admin_form_refuses_a_second_spelling_of_an_address(admin_client, re
     assert Subscriber.objects.get(pk=bob.pk).email == "bob@example.com"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_migration_merges_case_duplicates_keeping_every_region_and_the_strictest_state():
     executor = MigrationExecutor(connection)
     executor.migrate([("notifications", "0001_initial")])

@@ -8,7 +8,7 @@ import pytest
 from maintenance import lifecycle
 from notifications.emails import KINDS, RenderCache, build_message
 from notifications.models import Delivery
-from tests.notifications.conftest import NOW
+from tests.conftest import NOW
 
 
 @pytest.fixture

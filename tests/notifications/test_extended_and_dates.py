@@ -12,7 +12,7 @@ from maintenance import lifecycle
 from notifications import schedule
 from notifications.emails import build_message
 from notifications.models import Delivery
-from tests.notifications.conftest import NOW
+from tests.conftest import NOW
 
 
 def parsed(message):

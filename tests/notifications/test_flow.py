@@ -11,7 +11,7 @@ from django.core import mail
 from maintenance import lifecycle
 from notifications.models import Delivery
 from notifications.tasks import schedule_due
-from tests.notifications.conftest import NOW
+from tests.conftest import NOW
 
 
 def path_of(url):

@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
 from django.core import mail
 
 from notifications import tokens
@@ -49,6 +50,7 @@ def free_port():
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_gunicorn_access_log_carries_the_path_without_the_token():
     port = free_port()
     env = {

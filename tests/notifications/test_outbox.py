@@ -9,7 +9,7 @@ from django.test import override_settings
 from maintenance import lifecycle
 from notifications import outbox, queueing, schedule, subscriptions
 from notifications.models import Delivery
-from tests.notifications.conftest import NOW
+from tests.conftest import NOW
 
 Kind, Status = Delivery.Kind, Delivery.Status
 

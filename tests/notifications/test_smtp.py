@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 
 from maintenance import lifecycle
 from notifications.tasks import schedule_due
-from tests.notifications.conftest import NOW
+from tests.conftest import NOW
 
 
 class Inbox:

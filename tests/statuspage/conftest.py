@@ -1,19 +1,34 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
+from rest_framework.test import APIClient
 
 from maintenance import lifecycle, planning
 from maintenance.models import Incident, IncidentUpdate, Window
+from statuspage.models import ApiToken
+from tests.conftest import NOW
 
-# A Tuesday; the November windows fall on Saturday 28 November 2026.
-NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+# Mid-December 2026: November is over, so its SLA figures are final.
+LATER = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
+
+
+def token_client(user):
+    """An API client that sends ``user``'s token, as a deploy pipeline does."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.objects.create(user=user)[1]}")
+    return client
 
 
 @pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+def api():
+    """An API client without credentials, as the public calls."""
+    return APIClient()
+
+
+@pytest.fixture
+def pipeline(manager):
+    """An API client with the release manager's token."""
+    return token_client(manager)
 
 
 def run_window(window, *, overrun=False, open_=False):
@@ -27,7 +42,7 @@ def run_window(window, *, overrun=False, open_=False):
 
 
 @pytest.fixture
-def history(regions, frozen):
+def history(regions, clock):
     """Windows from August 2026 (three past months run, with a late one) to a year ahead, and two incidents."""
     planning.plan(datetime(2026, 8, 1, tzinfo=UTC), 16)
     past = Window.objects.filter(starts_at__lt=NOW).select_related("region").order_by("starts_at")

@@ -9,8 +9,8 @@ from django.contrib.auth.models import Permission, User
 
 from maintenance.models import AlertGroup, AlertReceipt, AlertState, AuditEvent, Incident, IncidentUpdate
 from statuspage.models import ApiToken
+from tests.conftest import NOW
 
-NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 AM = "/api/v1/automation/alertmanager/"
 EVENTS = "/api/v1/automation/events/"
 STORED = [Incident, IncidentUpdate, AuditEvent, AlertGroup, AlertState, AlertReceipt]

@@ -10,9 +10,9 @@ from django.test import Client
 
 from maintenance import audit, planning
 from maintenance.models import Window
-from tests.statuspage.test_api_pipeline import client_for
+from tests.conftest import NOW
+from tests.statuspage.conftest import token_client
 
-NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 EDGE = datetime(9999, 12, 31, 22, 0, tzinfo=UTC)
 
 
@@ -103,7 +103,7 @@ def test_the_feeds_render_after_the_window_is_moved_back(edge_windows):
 def pipeline(db):
     user = User.objects.create_user("release-bot", password="x")
     user.groups.add(Group.objects.get(name="Release managers"))
-    return client_for(user)
+    return token_client(user)
 
 
 @pytest.mark.parametrize(

@@ -3,34 +3,15 @@
 from datetime import timedelta
 
 import pytest
-import time_machine
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from maintenance import incidents
 from maintenance.models import AuditEvent, Incident
-from statuspage.models import ApiToken
-from tests.maintenance.transitions import NOW
+from tests.conftest import NOW
+from tests.statuspage.conftest import token_client
 
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def manager(db):
-    user = User.objects.create_user("oncall", password="x")
-    user.groups.add(Group.objects.get(name="Release managers"))
-    return user
-
-
-@pytest.fixture
-def pipeline(manager):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.objects.create(user=manager)[1]}")
-    return client
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def z(instant):
@@ -113,8 +94,7 @@ def test_writes_need_a_release_manager(regions):
     anonymous = APIClient()
     assert anonymous.post("/api/v1/incidents/", {"title": "x"}, format="json").status_code == 401
     assert anonymous.post(f"/api/v1/incidents/{incident.pk}/resolve/").status_code == 401
-    customer = APIClient()
-    customer.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.objects.create(user=User.objects.create_user('c'))[1]}")
+    customer = token_client(User.objects.create_user("c"))
     assert customer.patch(f"/api/v1/incidents/{incident.pk}/", {"status": "identified", "body": "x"}).status_code == 403
     assert customer.post(f"/api/v1/incidents/{incident.pk}/resolve/").status_code == 403
     assert Incident.objects.get().status == "investigating"

@@ -1,47 +1,23 @@
 """The pipeline API: token-authenticated window actions for release managers."""
 
 import io
+import threading
 from datetime import timedelta
 
 import pytest
-import time_machine
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
+from django.db import connection
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from maintenance.models import AuditEvent, Window
+from maintenance.models import AuditEvent, Region, Window
 from statuspage.models import ApiToken
-from tests.maintenance.transitions import ACTIONS, CASES, NOW, bring_to, frankfurt_november, new_times
+from tests.conftest import NOW
+from tests.maintenance.transitions import ACTIONS, CASES, bring_to, new_times
+from tests.statuspage.conftest import token_client
 
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def window(db):
-    return frankfurt_november()
-
-
-@pytest.fixture
-def manager(db):
-    user = User.objects.create_user("release-bot", password="x")
-    user.groups.add(Group.objects.get(name="Release managers"))
-    return user
-
-
-def client_for(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.objects.create(user=user)[1]}")
-    return client
-
-
-@pytest.fixture
-def pipeline(manager):
-    return client_for(manager)
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def body_for(action, window):
@@ -73,7 +49,7 @@ def test_a_bad_token_gets_401(window):
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_users_who_are_not_release_managers_get_403(window, action):
-    client = client_for(User.objects.create_user("customer", password="x"))
+    client = token_client(User.objects.create_user("customer", password="x"))
     response = client.post(f"/api/v1/windows/{window.pk}/{action}/", body_for(action, window), format="json")
     assert response.status_code == 403
     assert response.json() == {"detail": "Only release managers may change windows and incidents."}
@@ -106,7 +82,7 @@ def test_every_transition_through_the_api(window, pipeline, manager, case, expec
             window.pk,
             action,
             manager,
-            "release-bot",
+            "release-manager",
             "test",
         )
 
@@ -199,7 +175,7 @@ def test_an_unknown_window_is_a_404(pipeline):
 
 def test_a_pipeline_runs_a_window_from_announce_to_complete_over_http(window, manager, clock):
     out = io.StringIO()
-    call_command("api_token", "release-bot", stdout=out, stderr=io.StringIO())
+    call_command("api_token", "release-manager", stdout=out, stderr=io.StringIO())
     key = out.getvalue().strip()
     assert ApiToken.objects.get(user=manager).token_key == key[:15]
     pipeline = APIClient()
@@ -273,15 +249,9 @@ def test_a_refusal_is_explained_in_the_callers_language(window, pipeline):
 
 
 @pytest.mark.integration
-def test_two_simultaneous_calls_with_one_key_change_the_window_once(transactional_db):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_simultaneous_calls_with_one_key_change_the_window_once():
     """On PostgreSQL, two pipeline retries racing with the same key: one extension, the same answer twice."""
-    import threading
-
-    from django.contrib.auth.models import Permission
-    from django.db import connection
-
-    from maintenance.models import Region
-
     region = Region.objects.get(slug="singapore")
     starts_at = NOW + timedelta(days=3)
     window = Window.objects.create(

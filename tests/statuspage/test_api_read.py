@@ -1,21 +1,14 @@
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from rest_framework.test import APIClient
 
 from maintenance import planning
 from maintenance.models import Region, Window
+from tests.conftest import NOW
 from tests.oracle import window_by_oracle
-
-NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def api():
-    return APIClient()
 
 
 @pytest.fixture

@@ -1,23 +1,16 @@
 import json
 from datetime import timedelta
 
-import pytest
 from django.contrib.staticfiles import finders
-from rest_framework.test import APIClient
 
 from maintenance import lifecycle
 from maintenance.models import Window
 
 
-@pytest.fixture
-def api():
-    return APIClient()
-
-
-def test_status_gives_overall_and_each_regions_state_and_next_window(api, history, frozen):
+def test_status_gives_overall_and_each_regions_state_and_next_window(api, history, clock):
     window = Window.objects.get(region__slug="japan", month="2026-11-01")
     lifecycle.announce(window)
-    frozen.move_to(window.starts_at + timedelta(minutes=2))
+    clock.move_to(window.starts_at + timedelta(minutes=2))
     lifecycle.start(window)
     response = api.get("/api/v1/status/")
     assert response.status_code == 200
@@ -42,7 +35,7 @@ def test_status_gives_overall_and_each_regions_state_and_next_window(api, histor
         "sequence": 1,
         "title": "Monthly release",
     }
-    frozen.move_to(window.ends_at + timedelta(minutes=1))
+    clock.move_to(window.ends_at + timedelta(minutes=1))
     assert api.get("/api/v1/status/japan/").json()["state"] == "overrunning"
 
 

@@ -4,37 +4,16 @@ and the ceiling shared by reschedule and extend, an absolute `until`, and PATCH 
 from datetime import timedelta
 
 import pytest
-import time_machine
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from maintenance import lifecycle, planning
 from maintenance.models import AuditEvent, Window
-from tests.maintenance.transitions import NOW, bring_to, frankfurt_november
-from tests.statuspage.test_api_pipeline import client_for
+from tests.conftest import NOW
+from tests.maintenance.transitions import bring_to
+from tests.statuspage.conftest import token_client
 
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def window(db):
-    return frankfurt_november()
-
-
-@pytest.fixture
-def manager(db):
-    user = User.objects.create_user("release-bot", password="x")
-    user.groups.add(Group.objects.get(name="Release managers"))
-    return user
-
-
-@pytest.fixture
-def pipeline(manager):
-    return client_for(manager)
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
@@ -188,7 +167,7 @@ def test_a_release_manager_sets_title_and_summary_with_patch_and_it_is_audited(w
     window.refresh_from_db()
     assert (window.title, window.release_summary, window.sequence) == ("Release 2026.11", "Faster search.", 0)
     event = AuditEvent.objects.get(window=window, action="edit")
-    assert (event.actor, event.actor_label, event.reason) == (manager, "release-bot", "pipeline #4711")
+    assert (event.actor, event.actor_label, event.reason) == (manager, "release-manager", "pipeline #4711")
     assert event.changes == {"title": ["", "Release 2026.11"], "release_summary": ["", "Faster search."]}
 
     again = pipeline.patch(url, {"title": "Release 2026.11"}, format="json")
@@ -199,7 +178,7 @@ def test_a_release_manager_sets_title_and_summary_with_patch_and_it_is_audited(w
 def test_patch_needs_a_release_manager(window):
     url = f"/api/v1/windows/{window.pk}/"
     assert APIClient().patch(url, {"title": "x"}, format="json").status_code == 401
-    customer = client_for(User.objects.create_user("customer", password="x"))
+    customer = token_client(User.objects.create_user("customer", password="x"))
     assert customer.patch(url, {"title": "x"}, format="json").status_code == 403
     window.refresh_from_db()
     assert window.title == "" and not AuditEvent.objects.exists()

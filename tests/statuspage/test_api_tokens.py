@@ -7,7 +7,6 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-import time_machine
 from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
@@ -18,20 +17,10 @@ from rest_framework.test import APIClient
 from maintenance.models import Window
 from statuspage.management.commands.api_token import Command
 from statuspage.models import ApiToken
-from tests.maintenance.transitions import NOW, frankfurt_november
+from tests.conftest import NOW
 
 adopt = importlib.import_module("statuspage.migrations.0002_adopt_drf_tokens")
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def window(db):
-    return frankfurt_november()
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def make_token(*args):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from django.urls import resolve
-from rest_framework.test import APIClient
 
 from maintenance import lifecycle, sla
 from maintenance.models import Incident, IncidentUpdate, Window
@@ -78,21 +77,16 @@ def check_update(update, parent):
 
 
 @pytest.fixture
-def api():
-    return APIClient()
-
-
-@pytest.fixture
-def busy(history, regions, frozen):
+def busy(history, regions, clock):
     """Japan's November window running late, India's announced, an open incident with updates."""
     japan = Window.objects.get(region__slug="japan", month="2026-11-01")
     india = Window.objects.get(region__slug="india", month="2026-11-01")
-    frozen.move_to(japan.starts_at - timedelta(days=3))
+    clock.move_to(japan.starts_at - timedelta(days=3))
     lifecycle.announce(japan)
     lifecycle.announce(india)
-    frozen.move_to(japan.starts_at)
+    clock.move_to(japan.starts_at)
     lifecycle.start(japan)
-    frozen.move_to(japan.ends_at + timedelta(minutes=20))
+    clock.move_to(japan.ends_at + timedelta(minutes=20))
     incident = Incident.objects.create(
         title="Payments failing",
         impact=Incident.Impact.MAJOR,
@@ -170,10 +164,10 @@ def test_only_announced_windows_are_scheduled_maintenances(api, history):
     assert api.get("/api/v2/scheduled-maintenances/upcoming.json").json()["scheduled_maintenances"] == []
 
 
-def test_active_maintenances_and_the_maintenance_indicator(api, history, frozen):
+def test_active_maintenances_and_the_maintenance_indicator(api, history, clock):
     window = Window.objects.get(region__slug="singapore", month="2026-11-01")
     lifecycle.announce(window)
-    frozen.move_to(window.starts_at + timedelta(minutes=1))
+    clock.move_to(window.starts_at + timedelta(minutes=1))
     lifecycle.start(window)
     active = api.get("/api/v2/scheduled-maintenances/active.json").json()["scheduled_maintenances"]
     assert [(m["id"], m["status"]) for m in active] == [(f"window-{window.pk}", "in_progress")]
@@ -286,10 +280,10 @@ def test_maintenance_updates_say_what_changed_and_who_was_told(api, busy):
     ]
 
 
-def test_an_unannounced_window_that_runs_is_a_scheduled_maintenance(api, history, frozen, regions):
+def test_an_unannounced_window_that_runs_is_a_scheduled_maintenance(api, history, clock, regions):
     window = Window.objects.get(region__slug="singapore", month="2026-11-01")
     assert window.announced_at is None
-    frozen.move_to(window.starts_at)
+    clock.move_to(window.starts_at)
     lifecycle.start(window)
     ident = f"window-{window.pk}"
     for endpoint in ["scheduled-maintenances.json", "scheduled-maintenances/active.json", "summary.json"]:
@@ -300,7 +294,7 @@ def test_an_unannounced_window_that_runs_is_a_scheduled_maintenance(api, history
             [("Singapore", "operational", "under_maintenance")]
         ]
     assert api.get("/api/v2/scheduled-maintenances/upcoming.json").json()["scheduled_maintenances"] == []
-    frozen.move_to(window.starts_at + timedelta(minutes=40))
+    clock.move_to(window.starts_at + timedelta(minutes=40))
     lifecycle.complete(window)
     recent = {
         m["id"]: m["status"] for m in api.get("/api/v2/scheduled-maintenances.json").json()["scheduled_maintenances"]
@@ -338,14 +332,14 @@ def test_unknown_page_paths_still_answer_the_html_404(client, db):
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
 
 
-def test_a_move_notifies_only_once_the_window_was_announced(api, history, frozen):
+def test_a_move_notifies_only_once_the_window_was_announced(api, history, clock):
     quiet = Window.objects.get(region__slug="singapore", month="2026-11-01")
     lifecycle.reschedule(quiet, quiet.starts_at + timedelta(hours=1), quiet.ends_at + timedelta(hours=1))
     told = Window.objects.get(region__slug="us", month="2026-12-01")
     lifecycle.announce(told)
-    frozen.shift(timedelta(minutes=1))
+    clock.shift(timedelta(minutes=1))
     lifecycle.reschedule(told, told.starts_at + timedelta(hours=1), told.ends_at + timedelta(hours=1))
-    frozen.move_to(quiet.starts_at + timedelta(hours=1))
+    clock.move_to(quiet.starts_at + timedelta(hours=1))
     lifecycle.start(quiet)  # never announced
     shown = {m["id"]: m for m in api.get("/api/v2/scheduled-maintenances.json").json()["scheduled_maintenances"]}
     assert [(u["status"], u["deliver_notifications"]) for u in shown[f"window-{told.pk}"]["incident_updates"]] == [

@@ -5,7 +5,7 @@ from icalendar import Calendar
 
 from maintenance import lifecycle
 from maintenance.models import AuditEvent, Window
-from tests.statuspage.conftest import NOW
+from tests.conftest import NOW
 
 
 def parse_ics(response):

@@ -62,12 +62,12 @@ def test_an_incident_before_the_first_window_opens_an_earlier_month(client, hist
     assert client.get("/history/", {"month": "2026-06"}).status_code == 404
 
 
-def test_the_newest_month_is_the_first_to_begin_on_any_regions_clock(client, history, frozen):
+def test_the_newest_month_is_the_first_to_begin_on_any_regions_clock(client, history, clock):
     sydney_december = datetime(2026, 11, 30, 13, 30, tzinfo=UTC)  # 1 December, 00:30 in Sydney
-    frozen.move_to(sydney_december)
+    clock.move_to(sydney_december)
     assert months.newest_month(sydney_december) == Month(2026, 12)
     html = client.get("/history/").content.decode()
     assert "History: December 2026" in html and 'href="?month=2026-11"' in html and "Newer month" not in html
-    frozen.move_to(datetime(2026, 11, 30, 12, 30, tzinfo=UTC))  # 23:30 in Sydney: still November everywhere
+    clock.move_to(datetime(2026, 11, 30, 12, 30, tzinfo=UTC))  # 23:30 in Sydney: still November everywhere
     assert months.newest_month(datetime(2026, 11, 30, 12, 30, tzinfo=UTC)) == Month(2026, 11)
     assert client.get("/history/", {"month": "2026-12"}).status_code == 404

@@ -1,7 +1,7 @@
 """/metrics: closed by default, open to the token or the allowed networks, figures read from the database."""
 
 import ipaddress
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -10,8 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from maintenance import incidents, lifecycle, planning
 from maintenance.models import Window
 from notifications.models import Delivery, Subscriber
-
-NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+from tests.conftest import NOW
 
 
 def samples(response):

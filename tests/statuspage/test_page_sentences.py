@@ -46,11 +46,11 @@ def upcoming_ids(html):
 
 
 @pytest.fixture
-def japan(regions, frozen):
+def japan(regions, clock):
     planning.plan(NOW, 2)
     window = Window.objects.get(region=regions["japan"], month="2026-11-01")
     lifecycle.announce(window, now=NOW)
-    frozen.move_to(window.starts_at - timedelta(hours=1))
+    clock.move_to(window.starts_at - timedelta(hours=1))
     return Window.objects.get(pk=window.pk)
 
 
@@ -67,8 +67,8 @@ def test_before_the_window_it_is_the_next_one_and_all_is_operational(client, jap
     assert '<a href="/subscribe/?region=japan">Email notices for Japan</a>' in detail
 
 
-def test_during_the_window_the_banner_names_the_region_and_its_end(client, japan, frozen):
-    frozen.move_to(japan.starts_at + timedelta(minutes=5))
+def test_during_the_window_the_banner_names_the_region_and_its_end(client, japan, clock):
+    clock.move_to(japan.starts_at + timedelta(minutes=5))
     lifecycle.start(japan)
     html = page(client, "/")
     assert banner(html) == (
@@ -84,8 +84,8 @@ def test_during_the_window_the_banner_names_the_region_and_its_end(client, japan
     assert 'data-during="ends {when}"' in detail and "In progress" in text(detail)
 
 
-def test_an_extension_shows_the_new_end_in_the_banner_and_the_history(client, japan, frozen):
-    frozen.move_to(japan.starts_at + timedelta(minutes=5))
+def test_an_extension_shows_the_new_end_in_the_banner_and_the_history(client, japan, clock):
+    clock.move_to(japan.starts_at + timedelta(minutes=5))
     lifecycle.start(japan)
     lifecycle.extend(japan, 30, reason="Database migration is slow")
     html = page(client, "/")
@@ -97,18 +97,18 @@ def test_an_extension_shows_the_new_end_in_the_banner_and_the_history(client, ja
     assert f"(now {JAPAN_NOV}, 13:00 UTC)" not in detail
 
 
-def test_an_overrun_says_so_with_the_end_now_expected_and_then_the_end_missed(client, japan, frozen):
-    frozen.move_to(japan.starts_at)
+def test_an_overrun_says_so_with_the_end_now_expected_and_then_the_end_missed(client, japan, clock):
+    clock.move_to(japan.starts_at)
     lifecycle.start(japan)
     lifecycle.extend(japan, 30)
-    frozen.move_to(japan.starts_at + timedelta(minutes=70))  # past the promised 14:00, inside the extension
+    clock.move_to(japan.starts_at + timedelta(minutes=70))  # past the promised 14:00, inside the extension
     html = page(client, "/")
     assert banner(html) == (
         "Overall: Maintenance overrunning Japan: Maintenance overrunning, "
         f"now expected to end {JAPAN_NOV}, 23:30 JST ({JAPAN_NOV}, 14:30 UTC)"
     )
     assert "Current window" in text(region_block(html, "japan"))
-    frozen.move_to(japan.starts_at + timedelta(minutes=100))  # past the extension too
+    clock.move_to(japan.starts_at + timedelta(minutes=100))  # past the extension too
     html = page(client, "/")
     assert banner(html) == (
         "Overall: Maintenance overrunning Japan: Maintenance overrunning, "
@@ -120,10 +120,10 @@ def test_an_overrun_says_so_with_the_end_now_expected_and_then_the_end_missed(cl
     assert 'data-after="was due to end {when}"' in detail
 
 
-def test_after_an_early_end_no_countdown_and_the_window_leaves_the_upcoming_list(client, japan, frozen):
-    frozen.move_to(japan.starts_at)
+def test_after_an_early_end_no_countdown_and_the_window_leaves_the_upcoming_list(client, japan, clock):
+    clock.move_to(japan.starts_at)
     lifecycle.start(japan)
-    frozen.move_to(japan.ends_at - timedelta(minutes=43))
+    clock.move_to(japan.ends_at - timedelta(minutes=43))
     lifecycle.complete(japan)
     html = page(client, "/")
     assert banner(html) == "Overall: Operational"

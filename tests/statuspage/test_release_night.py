@@ -14,7 +14,7 @@ from maintenance import lifecycle, nightly, planning
 from maintenance.models import AuditEvent, Region, Window
 from notifications.models import Delivery, Subscriber
 
-NOW = datetime(2026, 11, 28, 20, 17, 30, tzinfo=UTC)  # release night, 42.5 minutes before Frankfurt's 21:00 UTC
+NIGHT = datetime(2026, 11, 28, 20, 17, 30, tzinfo=UTC)  # release night, 42.5 minutes before Frankfurt's 21:00 UTC
 PAGE = "/admin/maintenance/window/night/"
 DATA = "/admin/maintenance/window/night/data.json"
 REPORT = "/admin/maintenance/window/night/report/"
@@ -22,8 +22,8 @@ REPORT_CSV = "/admin/maintenance/window/night/report.csv"
 
 
 @pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
+def night_clock():
+    with time_machine.travel(NIGHT, tick=False) as traveller:
         yield traveller
 
 
@@ -32,7 +32,7 @@ def windows(db):
     planning.plan(datetime(2026, 11, 10, tzinfo=UTC), 2)
     night = {w.region.slug: w for w in nightly.night_windows(datetime(2026, 11, 28).date())}
     for window in night.values():
-        if window.starts_at > NOW:
+        if window.starts_at > NIGHT:
             lifecycle.announce(window, now=datetime(2026, 11, 10, tzinfo=UTC))
     return night
 
@@ -47,7 +47,7 @@ def _user(name, *groups, perms=()):
 
 
 @pytest.fixture
-def manager(client, db):
+def manager_client(client, db):
     client.force_login(_user("rm", "Release managers"))
     return client
 
@@ -75,8 +75,8 @@ def row_html(response, window):
     return match.group(0)
 
 
-def test_page_lists_the_night_in_follow_the_sun_order_with_local_and_utc_times(manager, windows):
-    response = manager.get(PAGE)
+def test_page_lists_the_night_in_follow_the_sun_order_with_local_and_utc_times(manager_client, windows):
+    response = manager_client.get(PAGE)
     assert response.status_code == 200
     html = response.content.decode()
     order = ["australia", "japan", "singapore", "india", "eu-frankfurt", "eu-ireland", "us"]
@@ -93,8 +93,8 @@ def test_page_lists_the_night_in_follow_the_sun_order_with_local_and_utc_times(m
     assert "due to start 9:17:30 ago" in australia and "no notices" in australia
 
 
-def test_page_loads_its_script_and_style_from_files_under_the_csp(manager, windows):
-    response = manager.get(PAGE)
+def test_page_loads_its_script_and_style_from_files_under_the_csp(manager_client, windows):
+    response = manager_client.get(PAGE)
     html = response.content.decode()
     assert '<script src="/static/offpeak/night.js" defer></script>' in html
     assert '<link rel="stylesheet" href="/static/offpeak/night.css">' in html
@@ -104,9 +104,9 @@ def test_page_loads_its_script_and_style_from_files_under_the_csp(manager, windo
     assert "script-src 'self'" in policy and "style-src 'self'" in policy and "unsafe-inline" not in policy
 
 
-def test_buttons_follow_the_state_and_carry_the_version(manager, windows):
+def test_buttons_follow_the_state_and_carry_the_version(manager_client, windows):
     frankfurt = windows["eu-frankfurt"]
-    response = manager.get(PAGE)
+    response = manager_client.get(PAGE)
     row = row_html(response, frankfurt)
     labels = re.findall(r'class="button" href="[^"]*">([^<]+)</a>', row)
     assert labels == ["Start", "Extend", "Cancel"]
@@ -135,20 +135,22 @@ def test_staff_without_view_permission_is_refused_and_anonymous_is_sent_to_log_i
         assert client.get(url).status_code == 403, url
 
 
-def test_json_gives_states_countdown_targets_progress_and_actions(manager, windows, django_assert_max_num_queries):
+def test_json_gives_states_countdown_targets_progress_and_actions(
+    manager_client, windows, django_assert_max_num_queries
+):
     frankfurt = windows["eu-frankfurt"]
     subscribers = [
-        Subscriber.objects.create(email=f"s{i}@example.com", state="confirmed", created_at=NOW) for i in range(4)
+        Subscriber.objects.create(email=f"s{i}@example.com", state="confirmed", created_at=NIGHT) for i in range(4)
     ]
     for subscriber, status in zip(subscribers, ["sent", "sent", "pending", "failed"], strict=True):
         Delivery.objects.create(
-            window=frankfurt, subscriber=subscriber, kind="announcement", sequence=1, status=status, created_at=NOW
+            window=frankfurt, subscriber=subscriber, kind="announcement", sequence=1, status=status, created_at=NIGHT
         )
     Delivery.objects.create(
-        window=frankfurt, subscriber=subscribers[0], kind="started", sequence=1, status="pending", created_at=NOW
+        window=frankfurt, subscriber=subscribers[0], kind="started", sequence=1, status="pending", created_at=NIGHT
     )
     with django_assert_max_num_queries(8):
-        data = manager.get(DATA).json()
+        data = manager_client.get(DATA).json()
     assert data["now"] == "2026-11-28T20:17:30+00:00" and data["date"] == "2026-11-28"
     by_slug = {w["slug"]: w for w in data["windows"]}
     assert [w["slug"] for w in data["windows"]][0] == "australia"
@@ -170,52 +172,52 @@ def test_json_gives_states_countdown_targets_progress_and_actions(manager, windo
     assert by_slug["japan"]["progress"] == []
 
 
-def test_json_shows_an_overrun_plainly(manager, windows, clock):
+def test_json_shows_an_overrun_plainly(manager_client, windows, clock):
     frankfurt = windows["eu-frankfurt"]
     lifecycle.start(frankfurt, now=datetime(2026, 11, 28, 21, tzinfo=UTC))
     clock.move_to(datetime(2026, 11, 28, 22, 4, tzinfo=UTC))
-    entry = {w["slug"]: w for w in manager.get(DATA).json()["windows"]}["eu-frankfurt"]
+    entry = {w["slug"]: w for w in manager_client.get(DATA).json()["windows"]}["eu-frankfurt"]
     assert entry["overrun"] is True
     assert entry["countdown"]["kind"] == "overrun" and entry["countdown"]["text"] == "OVERRUNNING by 0:04:00"
     assert [a["action"] for a in entry["actions"]] == ["complete", "extend"]
-    assert "night-overrun" in row_html(manager.get(PAGE), frankfurt)
+    assert "night-overrun" in row_html(manager_client.get(PAGE), frankfurt)
 
 
-def test_start_asks_first_then_goes_through_the_lifecycle(manager, windows):
+def test_start_asks_first_then_goes_through_the_lifecycle(manager_client, windows):
     frankfurt = windows["eu-frankfurt"]
     version = current_version(frankfurt)
-    response = manager.get(action_url(frankfurt, "start") + f"?version={version}")
+    response = manager_client.get(action_url(frankfurt, "start") + f"?version={version}")
     assert response.status_code == 200
     html = response.content.decode()
     assert "subscribers who asked for it are told it has started" in html
     assert f'name="version" value="{version}"' in html
     frankfurt.refresh_from_db()
     assert frankfurt.status == Window.Status.SCHEDULED  # a GET changes nothing
-    response = manager.post(action_url(frankfurt, "start"), {"version": version, "reason": "go"})
+    response = manager_client.post(action_url(frankfurt, "start"), {"version": version, "reason": "go"})
     assert response.status_code == 303 and response["Location"] == PAGE + "?date=2026-11-28"
     frankfurt.refresh_from_db()
-    assert (frankfurt.status, frankfurt.actual_start) == (Window.Status.IN_PROGRESS, NOW)
+    assert (frankfurt.status, frankfurt.actual_start) == (Window.Status.IN_PROGRESS, NIGHT)
     event = AuditEvent.objects.filter(window=frankfurt).first()
     assert (event.action, event.actor_label, event.reason) == ("start", "rm", "go")
-    page = manager.get(PAGE)
+    page = manager_client.get(PAGE)
     assert "EU (Frankfurt)" in [str(m) for m in page.context["messages"]][0]
     assert "ends in 1:42:30" in row_html(page, frankfurt)
 
 
-def test_starting_a_planned_window_warns_it_counts_against_the_sla(manager, windows):
+def test_starting_a_planned_window_warns_it_counts_against_the_sla(manager_client, windows):
     frankfurt = windows["eu-frankfurt"]
     Window.objects.filter(pk=frankfurt.pk).update(status=Window.Status.PLANNED)
-    response = manager.get(action_url(frankfurt, "start"))
+    response = manager_client.get(action_url(frankfurt, "start"))
     assert "It was never announced, so its time counts as downtime against the SLA." in response.content.decode()
 
 
-def test_pressed_twice_the_second_press_is_refused_with_409_and_changes_nothing(manager, windows):
+def test_pressed_twice_the_second_press_is_refused_with_409_and_changes_nothing(manager_client, windows):
     frankfurt = windows["eu-frankfurt"]
     version = current_version(frankfurt)
-    assert manager.post(action_url(frankfurt, "start"), {"version": version}).status_code == 303
+    assert manager_client.post(action_url(frankfurt, "start"), {"version": version}).status_code == 303
     events = AuditEvent.objects.count()
     after = current_version(frankfurt)
-    response = manager.post(action_url(frankfurt, "start"), {"version": version})
+    response = manager_client.post(action_url(frankfurt, "start"), {"version": version})
     assert response.status_code == 409
     assert (
         "The window changed since the page was loaded: rm did “start” at 20:17:30 UTC; it is now in progress. "
@@ -224,13 +226,13 @@ def test_pressed_twice_the_second_press_is_refused_with_409_and_changes_nothing(
     assert AuditEvent.objects.count() == events and current_version(frankfurt) == after
 
 
-def test_a_window_another_manager_just_changed_is_refused_with_the_reason(manager, windows):
+def test_a_window_another_manager_just_changed_is_refused_with_the_reason(manager_client, windows):
     frankfurt = windows["eu-frankfurt"]
     version = current_version(frankfurt)
     other = _user("alice", "Release managers")
     lifecycle.start(frankfurt, actor=other)
     after = current_version(frankfurt)
-    response = manager.post(action_url(frankfurt, "cancel"), {"version": version})
+    response = manager_client.post(action_url(frankfurt, "cancel"), {"version": version})
     assert response.status_code == 409
     html = response.content.decode()
     assert "alice did “start” at 20:17:30 UTC; it is now in progress" in html
@@ -238,18 +240,18 @@ def test_a_window_another_manager_just_changed_is_refused_with_the_reason(manage
     assert current_version(frankfurt) == after
 
 
-def test_an_action_the_lifecycle_refuses_is_409_with_its_reason(manager, windows):
+def test_an_action_the_lifecycle_refuses_is_409_with_its_reason(manager_client, windows):
     frankfurt = windows["eu-frankfurt"]
-    response = manager.post(action_url(frankfurt, "complete"), {"version": current_version(frankfurt)})
+    response = manager_client.post(action_url(frankfurt, "complete"), {"version": current_version(frankfurt)})
     assert response.status_code == 409
     assert "The window is scheduled, so it cannot be completed." in response.content.decode()
     frankfurt.refresh_from_db()
     assert frankfurt.status == Window.Status.SCHEDULED
 
 
-def test_extend_pushes_the_end_back(manager, windows):
+def test_extend_pushes_the_end_back(manager_client, windows):
     frankfurt = windows["eu-frankfurt"]
-    response = manager.post(
+    response = manager_client.post(
         action_url(frankfurt, "extend"), {"version": current_version(frankfurt), "minutes": 15, "reason": "slow"}
     )
     assert response.status_code == 303
@@ -271,44 +273,44 @@ def test_extend_pushes_the_end_back(manager, windows):
         ("cancel", {"reason": "x" * 501}, "Ensure this value has at most 500 characters (it has 501)."),
     ],
 )
-def test_bad_input_is_a_form_error_and_changes_nothing(manager, windows, action, data, error):
+def test_bad_input_is_a_form_error_and_changes_nothing(manager_client, windows, action, data, error):
     frankfurt = windows["eu-frankfurt"]
     before = current_version(frankfurt)
-    response = manager.post(action_url(frankfurt, action), {"version": before, **data})
+    response = manager_client.post(action_url(frankfurt, action), {"version": before, **data})
     assert response.status_code == 400
     assert error in response.content.decode()
     assert current_version(frankfurt) == before
 
 
-def test_a_press_without_the_version_is_refused(manager, windows):
+def test_a_press_without_the_version_is_refused(manager_client, windows):
     frankfurt = windows["eu-frankfurt"]
     before = current_version(frankfurt)
-    response = manager.post(action_url(frankfurt, "start"), {})
+    response = manager_client.post(action_url(frankfurt, "start"), {})
     assert response.status_code == 400 and "This field is required." in response.content.decode()
     assert current_version(frankfurt) == before
 
 
-def test_unknown_action_or_window_is_404(manager, windows):
+def test_unknown_action_or_window_is_404(manager_client, windows):
     frankfurt = windows["eu-frankfurt"]
-    assert manager.get(action_url(frankfurt, "announce")).status_code == 404
-    assert manager.post(f"{PAGE}999999/start/", {"version": "x"}).status_code == 404
+    assert manager_client.get(action_url(frankfurt, "announce")).status_code == 404
+    assert manager_client.post(f"{PAGE}999999/start/", {"version": "x"}).status_code == 404
 
 
-def test_a_chosen_date_and_a_bad_date(manager, windows):
-    response = manager.get(PAGE + "?date=2026-12-26")
+def test_a_chosen_date_and_a_bad_date(manager_client, windows):
+    response = manager_client.get(PAGE + "?date=2026-12-26")
     assert response.status_code == 200
     assert len(response.context["rows"]) == 7
     assert response.context["rows"][0]["window"].month.isoformat() == "2026-12-01"
-    assert "No window is planned for 2026-11-27." in manager.get(PAGE + "?date=2026-11-27").content.decode()
-    response = manager.get(PAGE + "?date=tomorrow")
+    assert "No window is planned for 2026-11-27." in manager_client.get(PAGE + "?date=2026-11-27").content.decode()
+    response = manager_client.get(PAGE + "?date=tomorrow")
     assert response.status_code == 400
     assert "&#x27;tomorrow&#x27; is not a date; use YYYY-MM-DD." in response.content.decode()
-    response = manager.get(DATA + "?date=2026-13-01")
+    response = manager_client.get(DATA + "?date=2026-13-01")
     assert response.status_code == 400 and response.json() == {"error": "'2026-13-01' is not a date; use YYYY-MM-DD."}
 
 
-def test_changelist_links_to_the_night_and_the_report(manager, windows):
-    html = manager.get("/admin/maintenance/window/").content.decode()
+def test_changelist_links_to_the_night_and_the_report(manager_client, windows):
+    html = manager_client.get("/admin/maintenance/window/").content.decode()
     assert f'href="{PAGE}"' in html and f'href="{REPORT}"' in html
 
 
@@ -317,12 +319,12 @@ def _run(window, start, end):
     lifecycle.complete(window, now=end)
 
 
-def test_report_table_chart_and_csv(manager, windows, clock):
+def test_report_table_chart_and_csv(manager_client, windows, clock):
     _run(windows["eu-frankfurt"], datetime(2026, 11, 28, 21, tzinfo=UTC), datetime(2026, 11, 28, 22, 20, tzinfo=UTC))
     _run(windows["japan"], datetime(2026, 11, 28, 13, 10, tzinfo=UTC), datetime(2026, 11, 28, 13, 55, tzinfo=UTC))
     lifecycle.cancel(windows["india"], now=datetime(2026, 11, 20, tzinfo=UTC))
     clock.move_to(datetime(2026, 11, 30, tzinfo=UTC))
-    response = manager.get(REPORT)
+    response = manager_client.get(REPORT)
     assert response.status_code == 200
     html = response.content.decode()
     assert re.search(
@@ -332,7 +334,7 @@ def test_report_table_chart_and_csv(manager, windows, clock):
     )
     assert "<svg" in html and html.count('class="bar-overrun"') == 7
     assert "Download CSV" in html
-    response = manager.get(REPORT_CSV)
+    response = manager_client.get(REPORT_CSV)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="release-windows-202611.csv"'
     rows = {row[0]: row for row in csv.reader(io.StringIO(response.content.decode()))}
@@ -352,9 +354,9 @@ def test_report_table_chart_and_csv(manager, windows, clock):
     assert rows["india"][4:] == ["1", "0", "1", "0", "0", "0", "0", "0", "0"]
 
 
-def test_report_csv_is_safe_to_open_in_a_spreadsheet(manager, windows):
+def test_report_csv_is_safe_to_open_in_a_spreadsheet(manager_client, windows):
     Region.objects.filter(slug="japan").update(name='=HYPERLINK("http://evil.example","x")')
-    rows = list(csv.reader(io.StringIO(manager.get(REPORT_CSV).content.decode())))
+    rows = list(csv.reader(io.StringIO(manager_client.get(REPORT_CSV).content.decode())))
     assert ["japan", '\'=HYPERLINK("http://evil.example","x")'] in [row[:2] for row in rows]
-    html = manager.get(REPORT).content.decode()
+    html = manager_client.get(REPORT).content.decode()
     assert "=HYPERLINK(&quot;http://evil.example&quot;,&quot;x&quot;)" in html

@@ -8,20 +8,13 @@ from rest_framework.test import APIClient
 
 from maintenance import incidents, lifecycle
 from maintenance.models import SlaExclusion, Window
-from tests.maintenance.transitions import NOW, frankfurt_november
-
-LATER = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)  # November is over
-
-
-@pytest.fixture
-def api():
-    return APIClient()
+from tests.conftest import NOW
+from tests.statuspage.conftest import LATER
 
 
 @pytest.fixture
-def announced(db):
+def announced(window):
     """The eu-frankfurt November window (2026-11-28 21:00–22:00 UTC), announced ahead."""
-    window = frankfurt_november()
     lifecycle.announce(window, now=NOW)
     return Window.objects.get(pk=window.pk)
 
@@ -69,8 +62,7 @@ def test_two_overlapping_incidents_count_once(api, regions, announced):
     assert (row["downtime_minutes"], row["availability_percent"], row["met"]) == (60, 99.8611, False)
 
 
-def test_a_window_that_was_never_announced_counts_in_full(api, regions):
-    window = frankfurt_november()
+def test_a_window_that_was_never_announced_counts_in_full(api, window):
     lifecycle.start(window, now=window.starts_at)
     lifecycle.complete(window, now=window.starts_at + timedelta(minutes=45))
     row = sla_row(api)

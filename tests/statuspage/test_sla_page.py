@@ -11,8 +11,7 @@ from django.utils import translation
 from maintenance import incidents
 from maintenance.csvexport import safe_cell
 from maintenance.models import Region
-
-LATER = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
+from tests.statuspage.conftest import LATER
 
 
 @pytest.fixture

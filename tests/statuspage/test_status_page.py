@@ -9,7 +9,7 @@ from django.urls import reverse
 from maintenance import lifecycle, planning
 from maintenance.models import Incident, Region, Window
 from statuspage import caching
-from tests.statuspage.conftest import NOW
+from tests.conftest import NOW
 
 
 def region_block(html, slug):
@@ -25,17 +25,17 @@ def test_every_region_is_listed_with_its_state_in_display_order(client, history)
     assert "Overall: Operational" in html
 
 
-def test_states_now_include_maintenance_overrunning_and_incidents(client, regions, frozen):
+def test_states_now_include_maintenance_overrunning_and_incidents(client, regions, clock):
     planning.plan(NOW, 2)
     japan = Window.objects.get(region=regions["japan"], month="2026-11-01")
     india = Window.objects.get(region=regions["india"], month="2026-11-01")
-    frozen.move_to(japan.starts_at - timedelta(days=2))
+    clock.move_to(japan.starts_at - timedelta(days=2))
     lifecycle.announce(japan)
     lifecycle.announce(india)
-    frozen.move_to(india.starts_at)
+    clock.move_to(india.starts_at)
     lifecycle.start(japan, now=japan.starts_at)
     lifecycle.start(india)
-    frozen.move_to(japan.ends_at + timedelta(minutes=10))  # Japan is overrunning, India still inside its hour
+    clock.move_to(japan.ends_at + timedelta(minutes=10))  # Japan is overrunning, India still inside its hour
     outage = Incident.objects.create(
         title="Storage down", impact=Incident.Impact.CRITICAL, started_at=japan.ends_at, status="identified"
     )
@@ -52,10 +52,10 @@ def test_states_now_include_maintenance_overrunning_and_incidents(client, region
     assert india.ends_at > japan.ends_at + timedelta(minutes=10) or 'data-state="under_maintenance"' in html
 
 
-def test_a_window_in_progress_inside_its_hour_is_under_maintenance(client, regions, frozen):
+def test_a_window_in_progress_inside_its_hour_is_under_maintenance(client, regions, clock):
     planning.plan(NOW, 1)
     window = Window.objects.get(region=regions["eu-frankfurt"], month="2026-11-01")
-    frozen.move_to(window.starts_at + timedelta(minutes=5))
+    clock.move_to(window.starts_at + timedelta(minutes=5))
     lifecycle.start(window)
     block = region_block(client.get("/").content.decode(), "eu-frankfurt")
     assert 'data-state="under_maintenance"' in block and "Under maintenance" in block

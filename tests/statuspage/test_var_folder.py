@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests import shell
 
 # Written by Python and by the tools around the tests, never by the app.
@@ -93,6 +95,7 @@ def test_importing_the_settings_writes_nothing(tmp_path):
     assert checkout_files() == before
 
 
+@pytest.mark.slow
 def test_a_run_writes_only_under_var(tmp_path):
     var = tmp_path / "var"
     env = environment(var)
@@ -129,6 +132,7 @@ def test_a_run_writes_only_under_var(tmp_path):
     assert list((var / "broker" / "queue").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_beat_makes_the_folder_of_its_schedule_whatever_the_broker(tmp_path):
     from statuspage.celery import Scheduler, app
 
