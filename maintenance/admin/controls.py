@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from maintenance import lifecycle, release
+from maintenance import bounds, release
 from maintenance.admin.forms import RescheduleForm
 from maintenance.models import Window
 
@@ -80,11 +80,11 @@ def announce_notes(windows):
 
 def early_windows(windows, now):
     startable = {Window.Status.PLANNED, Window.Status.SCHEDULED}
-    return [w for w in windows if w.status in startable and lifecycle.too_early_to_start(w, now)]
+    return [w for w in windows if w.status in startable and bounds.too_early_to_start(w, now)]
 
 
 def start_notes(windows, now):
-    lead = lifecycle.start_lead_minutes()
+    lead = bounds.start_lead_minutes()
     return [
         gettext("%(window)s starts more than %(lead)s minutes from now.") % {"window": window, "lead": lead}
         for window in early_windows(windows, now)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from maintenance import exclusions, intervals, lifecycle, sla
+from maintenance import bounds, exclusions, intervals, sla
 from maintenance.models import Incident, SlaExclusion
 from maintenance.validators import validate_one_line_title
 
@@ -60,7 +60,7 @@ class RescheduleForm(forms.Form):
 
 class ExtendForm(forms.Form):
     minutes = forms.IntegerField(
-        label=_("Minutes to add"), min_value=1, max_value=lifecycle.MAX_EXTENSION_MINUTES, initial=15
+        label=_("Minutes to add"), min_value=1, max_value=bounds.MAX_EXTENSION_MINUTES, initial=15
     )
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 

@@ -1,5 +1,5 @@
 """Release night on one screen: every window of a release date in follow-the-sun order, with countdowns, the progress
-of their notices and the lifecycle's buttons; and the 12-month report, as a table, a small SVG chart and CSV.
+of their notices and the lifecycle's buttons (the 12-month report is in ``night_report``).
 
 ``ReleaseNightMixin`` adds these pages to a window admin. The page works without JavaScript (reload by hand);
 ``offpeak/night.js`` polls ``night/data.json`` and updates it in place. Every button leads to a confirmation page that
@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from maintenance import lifecycle, nightly
 from maintenance.admin.forms import ExtendForm
-from maintenance.csvexport import csv_response
+from maintenance.admin.night_report import NightReportMixin
 from maintenance.models import AuditEvent, Window
 from maintenance.validators import has_unsafe_characters
 
@@ -95,7 +95,7 @@ def progress_text(line):
     return _("%(label)s: %(sent)d of %(total)d sent, %(pending)d pending, %(failed)d failed") % line
 
 
-class ReleaseNightMixin:
+class ReleaseNightMixin(NightReportMixin):
     """For a window admin: the release-night page, its JSON, the confirmation pages and the 12-month report."""
 
     def notice_progress(self, windows):
@@ -119,10 +119,6 @@ class ReleaseNightMixin:
         ]
 
     # --- the page and its data ---
-
-    def _require_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
 
     def _night(self, request):
         """``(day, error)``: the date asked for in ``?date=``, or the next release date."""
@@ -307,29 +303,6 @@ class ReleaseNightMixin:
             return _("Push the window's end back by the minutes below; subscribers are told the new end.")
         return _("Cancel the window: subscribers are told it will not take place. This cannot be undone.")
 
-    # --- the 12-month report ---
-
-    def night_report_view(self, request):
-        self._require_view(request)
-        now = timezone.now()
-        rows = nightly.report(now)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Release windows, last 12 months"),
-            "rows": rows,
-            "months": nightly.report_months(now),
-            "chart": chart(rows),
-            "has_view_permission": True,
-        }
-        return TemplateResponse(request, "admin/maintenance/night/report.html", context)
-
-    def night_report_csv_view(self, request):
-        self._require_view(request)
-        now = timezone.now()
-        rows = nightly.report(now)
-        return csv_response(f"release-windows-{now:%Y%m}.csv", nightly.REPORT_HEADER, nightly.report_rows(rows))
-
 
 def changed_since(window):
     """Why a press on a changed window was refused: its state now, and the last change's author and time."""
@@ -347,38 +320,4 @@ def changed_since(window):
         "action": last.action,
         "when": last.created_at.astimezone(UTC).strftime("%H:%M:%S UTC"),
         "state": state,
-    }
-
-
-# --- the chart: per region three horizontal bars, announced, actual and overrun minutes ---
-
-CHART_WIDTH = 640
-CHART_LABEL = 120  # room for the region names on the left
-BAR = 12
-GAP = 3
-GROUP = 3 * BAR + 2 * GAP + 14
-
-
-def chart(rows):
-    """Geometry for the report's inline SVG (drawn with attributes only: the CSP allows no inline style)."""
-    largest = max([1, *(max(row.announced_minutes, row.actual_minutes, row.overrun_minutes) for row in rows)])
-    scale = (CHART_WIDTH - CHART_LABEL - 60) / largest
-    groups = []
-    for index, row in enumerate(rows):
-        top = index * GROUP + 6
-        bars = []
-        for offset, (kind, value) in enumerate(
-            (("announced", row.announced_minutes), ("actual", row.actual_minutes), ("overrun", row.overrun_minutes))
-        ):
-            y = top + offset * (BAR + GAP)
-            width = round(value * scale, 1)
-            bars.append({"kind": kind, "y": y, "width": width, "value": value, "text_x": CHART_LABEL + width + 4})
-        groups.append({"label": row.region.name, "label_y": top + BAR + GAP + BAR - 2, "bars": bars})
-    return {
-        "width": CHART_WIDTH,
-        "height": max(GROUP, len(rows) * GROUP + 6),
-        "label_x": CHART_LABEL - 6,
-        "bar_x": CHART_LABEL,
-        "bar_height": BAR,
-        "groups": groups,
     }

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from maintenance import lifecycle, rule
+from maintenance import bounds, rule
 from maintenance.models import Region, Window
 from maintenance.validators import validate_one_line_title
 
@@ -103,7 +103,7 @@ class StartSerializer(ActionSerializer):
 class RescheduleSerializer(ActionSerializer):
     starts_at = OffsetDateTimeField(
         help_text=f"New start, ISO 8601 with a UTC offset; in the future and at most "
-        f"{lifecycle.MAX_MONTHS_AHEAD} months ahead."
+        f"{bounds.MAX_MONTHS_AHEAD} months ahead."
     )
     ends_at = OffsetDateTimeField(
         help_text=f"New end, ISO 8601 with a UTC offset; {rule.MIN_MINUTES} to {rule.MAX_MINUTES} minutes after the "
@@ -112,8 +112,8 @@ class RescheduleSerializer(ActionSerializer):
 
     def validate(self, attrs):
         try:
-            lifecycle.check_new_times(attrs["starts_at"], attrs["ends_at"], timezone.now())
-        except lifecycle.TimesError as exc:
+            bounds.check_new_times(attrs["starts_at"], attrs["ends_at"], timezone.now())
+        except bounds.TimesError as exc:
             raise serializers.ValidationError({exc.field: [str(exc)]}) from None
         return attrs
 
@@ -121,15 +121,15 @@ class RescheduleSerializer(ActionSerializer):
 class ExtendSerializer(ActionSerializer):
     minutes = serializers.IntegerField(
         min_value=1,
-        max_value=lifecycle.MAX_EXTENSION_MINUTES,
+        max_value=bounds.MAX_EXTENSION_MINUTES,
         required=False,
         help_text="Minutes to add to the end. Each call adds them again: prefer `until`, or send an Idempotency-Key.",
     )
     until = OffsetDateTimeField(
         required=False,
         help_text=f"The new end, ISO 8601 with a UTC offset; repeating the call changes nothing. No window ends more "
-        f"than {lifecycle.MAX_LENGTH_MINUTES} minutes after its start ({rule.MAX_MINUTES} planned plus at most "
-        f"{lifecycle.MAX_OVERRUN_MINUTES} of overrun).",
+        f"than {bounds.MAX_LENGTH_MINUTES} minutes after its start ({rule.MAX_MINUTES} planned plus at most "
+        f"{bounds.MAX_OVERRUN_MINUTES} of overrun).",
     )
 
     def validate(self, attrs):

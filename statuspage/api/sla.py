@@ -7,7 +7,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from maintenance import lifecycle, sla
+from maintenance import bounds, sla
 from maintenance.models import Window
 from maintenance.rule import Month
 from statuspage import months
@@ -51,7 +51,7 @@ class SlaView(APIView):
                 "month",
                 {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
                 description="YYYY-MM; defaults to the current month (UTC). From the first month with a window or "
-                f"incident (at least {lifecycle.MAX_MONTHS_AHEAD} months back) to {lifecycle.MAX_MONTHS_AHEAD} "
+                f"incident (at least {bounds.MAX_MONTHS_AHEAD} months back) to {bounds.MAX_MONTHS_AHEAD} "
                 "months ahead.",
                 required=False,
             )
@@ -82,7 +82,7 @@ class SlaView(APIView):
 def in_range(month, now):
     """Whether the ledger answers for ``month``; the recent months need no query."""
     current = sla.current_month(now)
-    if current.plus(-lifecycle.MAX_MONTHS_AHEAD) <= month <= current.plus(lifecycle.MAX_MONTHS_AHEAD):
+    if current.plus(-bounds.MAX_MONTHS_AHEAD) <= month <= current.plus(bounds.MAX_MONTHS_AHEAD):
         return True
     first, last = month_range(now)
     return first <= month <= last
@@ -93,8 +93,8 @@ def month_range(now):
     ``MAX_MONTHS_AHEAD`` months back) to the last planned window's month (or at least as far ahead as a window may be
     moved)."""
     current = sla.current_month(now)
-    first = min(months.earliest_month(now, months.newest_month(now)), current.plus(-lifecycle.MAX_MONTHS_AHEAD))
-    last = current.plus(lifecycle.MAX_MONTHS_AHEAD)
+    first = min(months.earliest_month(now, months.newest_month(now)), current.plus(-bounds.MAX_MONTHS_AHEAD))
+    last = current.plus(bounds.MAX_MONTHS_AHEAD)
     last_window = Window.objects.aggregate(last=Max("month"))["last"]
     if last_window:
         last = max(last, Month.of(last_window))

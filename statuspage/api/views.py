@@ -9,7 +9,7 @@ from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from maintenance import editing, lifecycle
+from maintenance import bounds, editing, lifecycle
 from maintenance.models import IdempotencyKey, Region, Window
 from statuspage.api.filters import WindowFilter, refuse_unknown_parameters
 from statuspage.api.pagination import Pagination
@@ -175,7 +175,7 @@ class WindowViewSet(viewsets.ReadOnlyModelViewSet):
         "extend",
         ExtendSerializer,
         "Move the end of a scheduled or running window to `until` (repeating it changes nothing) or back by "
-        f"`minutes` (each call adds them again). No window ends more than {lifecycle.MAX_LENGTH_MINUTES} minutes "
+        f"`minutes` (each call adds them again). No window ends more than {bounds.MAX_LENGTH_MINUTES} minutes "
         "after its start.",
     )
     @action(detail=True, methods=["post"])
@@ -229,7 +229,7 @@ class WindowViewSet(viewsets.ReadOnlyModelViewSet):
         data = {**data, "actor": request.user}
         try:
             outcome = call(window, data, timezone.now())
-        except lifecycle.TimesError as exc:
+        except bounds.TimesError as exc:
             raise exceptions.ValidationError({exc.field: [str(exc)]}) from None
         except lifecycle.TransitionError as exc:
             raise Conflict(str(exc)) from None

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from maintenance import lifecycle, planning
+from maintenance import bounds, planning
 from maintenance.models import AuditEvent, Window
 from tests.conftest import NOW
 from tests.maintenance.transitions import bring_to
@@ -106,8 +106,8 @@ def extend(pipeline, window, body):
 
 def test_extend_stops_at_the_ceiling_reschedule_shares(window, pipeline):
     window = bring_to(window, "in_progress")
-    assert lifecycle.MAX_LENGTH_MINUTES == 120 and window.duration == timedelta(minutes=60)
-    assert lifecycle.latest_end(window.starts_at) == window.starts_at + timedelta(minutes=120)
+    assert bounds.MAX_LENGTH_MINUTES == 120 and window.duration == timedelta(minutes=60)
+    assert bounds.latest_end(window.starts_at) == window.starts_at + timedelta(minutes=120)
     assert extend(pipeline, window, {"minutes": 45}).status_code == 200
     message = bad(extend(pipeline, window, {"minutes": 16}), "minutes")
     assert "No window ends more than 120 minutes after its start" in message
