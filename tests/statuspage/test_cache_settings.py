@@ -74,7 +74,13 @@ print(json.dumps({"backend": type(cache).__module__, "count": cache.get(key), "t
 def test_by_default_every_process_shares_one_counter_in_the_database(tmp_path):
     """With no CACHE_URL, `migrate` makes the cache table, and two processes counting at once on one key (as the
     rate limits do) end with the sum of their counts; the key keeps the expiry it was added with."""
-    env = {"SECRET_KEY": "x", "DEBUG": "0", "OFFPEAK_VAR_DIR": str(tmp_path)}
+    # A database of the test's own (SQLite in tmp_path), whatever DATABASE_URL the suite runs with.
+    env = {
+        "SECRET_KEY": "x",
+        "DEBUG": "0",
+        "OFFPEAK_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'offpeak.sqlite3'}",
+    }
     migrated = shell.run("manage.py", "migrate", "--noinput", **env)
     assert migrated.returncode == 0, migrated.stderr
     environ = {k: v for k, v in os.environ.items() if k not in shell.DECIDED_BY_THE_TEST}
