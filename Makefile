@@ -31,9 +31,9 @@ node_modules/.installed: package-lock.json
 test: $(STAMP) node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## test-fast: the suite without the slow tests (servers, workers, browsers, fuzzing), for the edit-test loop
+## test-fast: the suite without the slow tests (servers, workers, browsers, fuzzing), on every core, for the edit-test loop
 test-fast: $(STAMP) node_modules/.installed
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" -n auto $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -358,6 +358,7 @@ def test_a_reschedule_within_the_weekend_needs_no_confirmation(client, regions, 
     assert Window.objects.get(pk=window.pk).starts_at == utc(11, 29, 21)
 
 
+@pytest.mark.slow  # a fresh process
 def test_a_bad_sla_excluded_maintenance_stops_start_up_naming_it():
     from tests import shell
 

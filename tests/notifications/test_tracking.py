@@ -184,6 +184,7 @@ def test_a_staff_member_who_is_not_a_superuser_cannot_lift_a_suppression(client,
     assert ada.state == "suppressed" and Suppression.objects.count() == 1
 
 
+@pytest.mark.slow  # a fresh process
 def test_check_deploy_in_a_fresh_process_fails_without_the_secret_and_passes_with_it():
     import secrets
 

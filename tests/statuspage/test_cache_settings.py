@@ -71,6 +71,7 @@ print(json.dumps({"backend": type(cache).__module__, "count": cache.get(key), "t
 """
 
 
+@pytest.mark.slow  # a fresh process
 def test_by_default_every_process_shares_one_counter_in_the_database(tmp_path):
     """With no CACHE_URL, `migrate` makes the cache table, and two processes counting at once on one key (as the
     rate limits do) end with the sum of their counts; the key keeps the expiry it was added with."""
@@ -153,6 +154,7 @@ def test_per_process_cache_with_several_web_workers_is_warned_about(settings, mo
     assert checks.per_process_cache() == []
 
 
+@pytest.mark.slow  # a fresh process
 def test_manage_check_shows_the_per_process_cache_warning():
     result = shell.run("manage.py", "check", SECRET_KEY="x", DEBUG="1", CACHE_URL="locmem://", WEB_CONCURRENCY="4")
     assert result.returncode == 0, result.stderr

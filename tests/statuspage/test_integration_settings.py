@@ -6,6 +6,9 @@ import pytest
 
 from tests import shell
 
+# Each test starts manage.py, gunicorn or a worker in a fresh process.
+pytestmark = pytest.mark.slow
+
 PRINT = "from django.conf import settings; import json; print(json.dumps(settings.CELERY_BROKER_TRANSPORT_OPTIONS))"
 
 

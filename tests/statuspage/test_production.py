@@ -4,6 +4,9 @@ import pytest
 
 from tests import shell
 
+# Each test starts manage.py, gunicorn or a worker in a fresh process.
+pytestmark = pytest.mark.slow
+
 
 def production_env(**extra):
     return {

@@ -74,18 +74,21 @@ def _start(**environ):
     return shell.run("manage.py", "check", **environ)
 
 
+@pytest.mark.slow  # a fresh process
 def test_startup_without_secret_key_fails_with_one_line_naming_it():
     result = _start(DEBUG="0")
     assert result.returncode == 2
     assert result.stderr.strip() == "Configuration error: SECRET_KEY must be set when DEBUG is off."
 
 
+@pytest.mark.slow  # a fresh process
 def test_startup_with_a_bad_value_names_the_variable():
     result = _start(DEBUG="1", CELERY_BROKER_URL="http://nope")
     assert result.returncode == 2
     assert result.stderr.strip().startswith("Configuration error: CELERY_BROKER_URL must start with one of")
 
 
+@pytest.mark.slow  # a fresh process
 def test_debug_gives_a_development_key_so_make_run_needs_no_setup():
     result = _start(DEBUG="1")
     assert result.returncode == 0, result.stderr
@@ -95,12 +98,14 @@ def test_debug_gives_a_development_key_so_make_run_needs_no_setup():
     "name, value",
     [("SUBSCRIBE_RATE_PER_IP", "lots"), ("SUBSCRIBE_RATE_PER_ADDRESS", "0/h"), ("NOTIFY_REMINDER_LEADS", "24 hours")],
 )
+@pytest.mark.slow  # a fresh process
 def test_rates_and_reminder_leads_are_checked_at_startup(name, value):
     result = _start(DEBUG="1", **{name: value})
     assert result.returncode == 2
     assert result.stderr.strip().startswith(f"Configuration error: {name} must look like")
 
 
+@pytest.mark.slow  # a fresh process
 def test_valid_rates_and_leads_start():
     result = _start(
         DEBUG="1",
