@@ -215,7 +215,7 @@ def main():
         fan_out_seconds = follower.finished - follower.started
         within = follower.finished <= load_ended
 
-        cache = os.environ.get("CACHE_URL") or "locmem:// (per process)"
+        cache = os.environ.get("CACHE_URL") or "the default (a shared counter in the database, pages per process)"
         print(
             f"\nload: {args.connections} connections for {args.seconds:g} s on {' and '.join(paths)}; "
             f"gunicorn {args.web_workers} workers x {args.web_threads} threads, DEBUG off; cache {cache}"
