@@ -27,3 +27,7 @@ _LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION
 CACHES = {**CACHES, "default": _LOCMEM}  # noqa: F405
 # That is the per-process cache statuspage.W001 warns about when several web workers run; the tests are one process.
 SILENCED_SYSTEM_CHECKS = ["statuspage.W001"]
+# Two runs against one PostgreSQL server (two checkouts, or CI beside a developer's run) must never share a test
+# database: one run's flush would empty the other's tables, and one run's worker would send the other's rows.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}  # noqa: F405
