@@ -22,7 +22,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from maintenance.csvexport import csv_response
 from notifications import subscriptions
 from notifications.addresses import address_hash
-from notifications.emails import preview_message
+from notifications.emails import KINDS, preview_message
 from notifications.models import Delivery, Subscriber, Suppression
 
 
@@ -250,7 +250,7 @@ class WindowNotificationsMixin:
             raise Http404
         kind = request.GET.get("kind", Delivery.Kind.ANNOUNCEMENT)
         language = request.GET.get("language", "en")
-        if kind not in Delivery.Kind.values or language not in Subscriber.Language.values:
+        if kind not in KINDS or language not in Subscriber.Language.values:
             messages.error(request, _("Unknown kind or language."))
             kind, language = Delivery.Kind.ANNOUNCEMENT, "en"
         message = preview_message(window, kind, language)
@@ -294,7 +294,7 @@ class WindowNotificationsMixin:
             "kind_label": Delivery.Kind(kind).label,
             "language": language,
             "language_label": dict(Subscriber.Language.choices)[language],
-            "kinds": Delivery.Kind.choices,
+            "kinds": [(kind, label) for kind, label in Delivery.Kind.choices if kind in KINDS],
             "languages": Subscriber.Language.choices,
         }
         return TemplateResponse(request, "notifications/admin/preview.html", context)
