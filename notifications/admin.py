@@ -29,8 +29,18 @@ from notifications.models import Delivery, Subscriber, Suppression
 
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
-    list_display = ["email", "state", "language", "timezone", "notify_start_end", "created_at", "confirmed_at"]
-    list_filter = ["state", "language", "notify_start_end", "regions"]
+    list_display = [
+        "email",
+        "state",
+        "language",
+        "timezone",
+        "topic_maintenance",
+        "topic_incidents",
+        "notify_start_end",
+        "created_at",
+        "confirmed_at",
+    ]
+    list_filter = ["state", "topic_maintenance", "topic_incidents", "language", "notify_start_end", "regions"]
     search_fields = ["email"]
     readonly_fields = [
         "key",

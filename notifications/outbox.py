@@ -130,20 +130,21 @@ def _claim(ids, now=None):
 
 
 def _superseded(notices):
-    """The ids among these incident notices for which the same subscriber has a notice of a newer update."""
+    """The ids among these incident notices for which the same subscriber has a notice of a newer update of the same
+    incident on the same channel."""
     if not notices:
         return set()
     newest = {}
     rows = Delivery.objects.filter(
         incident_id__in={d.incident_id for d in notices}, subscriber_id__in={d.subscriber_id for d in notices}
-    ).values_list("incident_id", "subscriber_id", "incident_update__created_at", "incident_update_id")
-    for incident_id, subscriber_id, created_at, update_id in rows:
-        key = (incident_id, subscriber_id)
+    ).values_list("incident_id", "subscriber_id", "channel", "incident_update__created_at", "incident_update_id")
+    for incident_id, subscriber_id, channel, created_at, update_id in rows:
+        key = (incident_id, subscriber_id, channel)
         newest[key] = max(newest.get(key, (created_at, update_id)), (created_at, update_id))
     return {
         d.pk
         for d in notices
-        if newest[(d.incident_id, d.subscriber_id)] != (d.incident_update.created_at, d.incident_update_id)
+        if newest[(d.incident_id, d.subscriber_id, d.channel)] != (d.incident_update.created_at, d.incident_update_id)
     }
 
 

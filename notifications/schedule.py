@@ -230,23 +230,23 @@ def _incident_notices(now, created):
 
 
 def coalesce(incident_id):
-    """Skip each still-pending notice of the incident whose subscriber has a notice of a newer notifiable update.
-
-    Returns how many rows it skipped. Safe to run any number of times.
-    """
+    """Skip each still-pending notice of the incident whose subscriber has a notice of a newer notifiable update on
+    the same channel. Returns how many rows it skipped. Safe to run any number of times."""
     notifiable = list(
         IncidentUpdate.objects.filter(incident_id=incident_id, deliver_notifications=True)
         .order_by("created_at", "id")
         .values_list("id", flat=True)
     )
     skipped = 0
-    for position, update_id in enumerate(notifiable[:-1]):
-        newer = notifiable[position + 1 :]
-        skipped += Delivery.objects.filter(
-            incident_update_id=update_id,
-            status=Delivery.Status.PENDING,
-            subscriber_id__in=Delivery.objects.filter(incident_update_id__in=newer).values("subscriber_id"),
-        ).update(status=Delivery.Status.SKIPPED, last_error=SUPERSEDED)
+    for channel in Delivery.Channel.values:
+        for position, update_id in enumerate(notifiable[:-1]):
+            newer = Delivery.objects.filter(incident_update_id__in=notifiable[position + 1 :], channel=channel)
+            skipped += Delivery.objects.filter(
+                incident_update_id=update_id,
+                channel=channel,
+                status=Delivery.Status.PENDING,
+                subscriber_id__in=newer.values("subscriber_id"),
+            ).update(status=Delivery.Status.SKIPPED, last_error=SUPERSEDED)
     return skipped
 
 

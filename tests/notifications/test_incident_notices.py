@@ -11,6 +11,7 @@ from maintenance.models import Incident, IncidentUpdate
 from notifications import incident_emails, outbox, schedule, subscriptions
 from notifications.models import Delivery, Subscriber
 from tests.conftest import NOW
+from tests.notifications.test_smtp import Controller, Inbox, free_port
 
 Kind, Status = Delivery.Kind, Delivery.Status
 EARLIER = NOW - timedelta(days=1)
@@ -309,3 +310,39 @@ def test_the_constraints_allow_one_row_per_update_subscriber_and_channel(people,
             sequence=0,
             created_at=NOW,
         )
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on localhost, as in test_smtp."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    yield inbox
+    controller.stop()
+
+
+def test_opening_and_resolving_reach_the_inbox_over_real_smtp_through_the_signal(
+    people, regions, clock, smtp_server, eager, django_capture_on_commit_callbacks
+):
+    """The incident service's nudge runs schedule_due (eager here), which sends through a real SMTP server."""
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = open_outage(regions)
+    later = NOW + timedelta(minutes=30)
+    clock.move_to(later)
+    with django_capture_on_commit_callbacks(execute=True):
+        incidents.resolve(incident, "Logins work again.", now=later)
+    received = [(rcpt, message) for rcpt, message in smtp_server.messages if rcpt == ["ada@example.com"]]
+    assert [message["Subject"] for _rcpt, message in received] == [
+        "Incident: Logins failing (EU (Ireland), EU (Frankfurt))",
+        "Resolved: Logins failing",
+    ]
+    opened, resolved = (message for _rcpt, message in received)
+    assert resolved["References"] == resolved["In-Reply-To"] == opened["Message-ID"]
+    assert resolved["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "Logins work again." in resolved.get_body(("plain",)).get_content()
+    assert "Logins work again." in resolved.get_body(("html",)).get_content()
+    assert len(smtp_server.messages) == 4  # ada and bob, twice each
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
