@@ -4,14 +4,16 @@ Scheduling is level-triggered. ``create_due(now)`` looks at the windows' and inc
 which rows should exist by now and creates the missing ones in bulk (a unique constraint makes a second run a no-op).
 Sending them is the outbox's job (``notifications.outbox``).
 
-Incident notices: every update posted with ``deliver_notifications`` in the last ``INCIDENT_LOOKBACK`` gets one row
-per (update, subscriber, channel) for each confirmed subscriber who follows incidents, follows one of the incident's
-regions and was confirmed when the update was posted. The first update's row is the "opened" notice, a resolving
-update's the "resolved" one, any other an "update". Then the run **coalesces**: a row still pending for an older
-update is marked ``skipped`` ("superseded by a newer update") when the same subscriber has a row for a newer notifiable
-update of the same incident. That newer notice states the latest status and lists the earlier updates' text, so a
-burst of updates posted while the older notices are still unsent reaches each person as one email. The outbox applies
-the same rule again when it claims a row (a newer update may have come after the older row was queued).
+Incident notices: the newest update of each incident posted with ``deliver_notifications`` in the last
+``INCIDENT_LOOKBACK`` gets one row per (update, subscriber, channel) for each confirmed subscriber who follows
+incidents, follows one of the incident's regions and was confirmed when the update was posted. (An older update gets
+no new rows: they would be superseded at once.) The first update's row is the "opened" notice, a resolving update's
+the "resolved" one, any other an "update". Then the run **coalesces**: a row still pending for an older update is
+marked ``skipped`` ("superseded by a newer update") when the same subscriber has a row, on the same channel, for a
+newer notifiable update of the same incident. That newer notice states the latest status and lists the earlier
+updates' text, so a burst of updates posted while the older notices are still unsent reaches each person as one
+email. The outbox applies the same rule again when it claims a row (a newer update may have come after the older row
+was queued).
 """
 
 from datetime import timedelta
@@ -193,14 +195,14 @@ def first_update_ids(incident_ids):
 
 
 def _incident_notices(now, created):
-    updates = list(
-        IncidentUpdate.objects.filter(
-            deliver_notifications=True, created_at__gte=now - INCIDENT_LOOKBACK, created_at__lte=now
-        ).order_by("created_at", "id")
-    )
-    if not updates:
+    recent = IncidentUpdate.objects.filter(
+        deliver_notifications=True, created_at__gte=now - INCIDENT_LOOKBACK, created_at__lte=now
+    ).order_by("created_at", "id")
+    newest = {update.incident_id: update for update in recent}  # the last one of each incident wins
+    if not newest:
         return
-    incident_ids = {update.incident_id for update in updates}
+    incident_ids = set(newest)
+    updates = sorted(newest.values(), key=lambda update: (update.created_at, update.pk))
     first = first_update_ids(incident_ids)
     regions = {}
     for incident_id, region_id in Incident.regions.through.objects.filter(incident_id__in=incident_ids).values_list(

@@ -12,6 +12,7 @@ from maintenance.models import Incident, IncidentUpdate
 from notifications import outbox, schedule
 from notifications.models import Delivery
 from tests.conftest import NOW
+from tests.notifications.test_outbox import FlakyBackend
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def test_the_incident_form_opens_with_a_notice_by_default(manager_client, region
 
 @override_settings(DELIVERY_MAX_ATTEMPTS=3)
 def test_the_outbox_list_shows_fan_out_progress_per_kind_and_channel_with_the_last_error(
-    admin_client, followers, regions, window, make_subscriber, settings
+    admin_client, followers, regions, window, make_subscriber, settings, monkeypatch
 ):
     from maintenance import lifecycle
 
@@ -98,7 +99,8 @@ def test_the_outbox_list_shows_fan_out_progress_per_kind_and_channel_with_the_la
     schedule.create_due(NOW)
     notices = list(Delivery.objects.filter(incident=incident).order_by("id"))
     outbox.send_chunk([notices[0].pk], now=NOW)
-    settings.EMAIL_BACKEND = "tests.notifications.test_incident_admin.RefusingBackend"
+    settings.EMAIL_BACKEND = "tests.notifications.test_outbox.FlakyBackend"
+    monkeypatch.setattr(FlakyBackend, "error", smtplib.SMTPResponseException(451, b"try again later"))
     outbox.send_chunk([notices[1].pk], now=NOW)
     Delivery.objects.filter(pk=notices[2].pk).update(
         status=Delivery.Status.FAILED, last_error="SMTP 550: 'no such user'"
@@ -117,19 +119,3 @@ def test_the_outbox_list_shows_fan_out_progress_per_kind_and_channel_with_the_la
 
     only_incident = admin_client.get(f"/admin/notifications/delivery/?incident__id__exact={incident.pk}")
     assert [row["kind"] for row in only_incident.context["fanout"]] == ["incident_opened"]
-
-
-class RefusingBackend:
-    """A mail backend whose server says "try again later" (SMTP 451)."""
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def open(self):
-        return True
-
-    def close(self):
-        pass
-
-    def send_messages(self, messages):
-        raise smtplib.SMTPResponseException(451, b"try again later")

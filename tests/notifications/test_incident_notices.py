@@ -11,7 +11,6 @@ from maintenance.models import Incident, IncidentUpdate
 from notifications import incident_emails, outbox, schedule, subscriptions
 from notifications.models import Delivery, Subscriber
 from tests.conftest import NOW
-from tests.notifications.test_smtp import Controller, Inbox, free_port
 
 Kind, Status = Delivery.Kind, Delivery.Status
 EARLIER = NOW - timedelta(days=1)
@@ -163,6 +162,22 @@ def test_a_burst_of_updates_becomes_one_notice_with_the_latest_status(people, re
     assert ada.body.index("Update at 40s.") < ada.body.index("Update at 30s.")  # the latest first
 
 
+def test_a_burst_before_the_first_run_makes_rows_for_the_newest_update_only(people, regions, clock):
+    incident = open_outage(regions)
+    for second in (10, 20):
+        incidents.post_update(
+            incident, Incident.Status.IDENTIFIED, f"At {second}s.", now=NOW + timedelta(seconds=second)
+        )
+    later = NOW + timedelta(seconds=30)
+    schedule.create_due(later)
+    schedule.create_due(later)
+    assert rows() == [
+        ("incident_update", "ada@example.com", "pending", ""),
+        ("incident_update", "bob@example.com", "pending", ""),
+    ]
+    assert Delivery.objects.get(subscriber=people["ada"]).incident_update.body == "At 20s."
+
+
 def test_an_older_notice_queued_before_a_newer_update_is_skipped_when_claimed(people, regions, clock):
     incident = open_outage(regions)
     schedule.create_due(NOW)
@@ -310,18 +325,6 @@ def test_the_constraints_allow_one_row_per_update_subscriber_and_channel(people,
             sequence=0,
             created_at=NOW,
         )
-
-
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server (aiosmtpd) on localhost, as in test_smtp."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    yield inbox
-    controller.stop()
 
 
 def test_opening_and_resolving_reach_the_inbox_over_real_smtp_through_the_signal(
