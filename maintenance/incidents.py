@@ -1,8 +1,12 @@
 """Incidents: open, post an update, resolve. Each change is one transaction with its audit event.
 
 The admin and the API both call these functions; no other code writes an
-incident's status or times.
+incident's status or times. Each update posted says whether subscribers are told of it (``deliver_notifications``,
+as Statuspage calls it); once the change has committed, ``incident_changed`` nudges whoever sends the notices.
 """
+
+import logging
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,6 +14,9 @@ from django.utils.translation import gettext as _
 
 from maintenance import audit
 from maintenance.models import Incident, IncidentUpdate
+from maintenance.signals import incident_changed
+
+logger = logging.getLogger(__name__)
 
 
 class IncidentError(Exception):
@@ -17,7 +24,16 @@ class IncidentError(Exception):
 
 
 def open_incident(
-    title, regions, impact, body, actor=None, status=Incident.Status.INVESTIGATING, started_at=None, now=None, source=""
+    title,
+    regions,
+    impact,
+    body,
+    actor=None,
+    status=Incident.Status.INVESTIGATING,
+    started_at=None,
+    now=None,
+    source="",
+    deliver_notifications=True,
 ):
     """Open an incident in ``regions`` with its first update; ``source`` names the monitor that opened it, if any."""
     now = now or timezone.now()
@@ -34,7 +50,9 @@ def open_incident(
             title=title, impact=impact, status=status, started_at=started_at, source=source
         )
         incident.regions.set(regions)
-        IncidentUpdate.objects.create(incident=incident, status=status, body=body, created_at=now)
+        update = IncidentUpdate.objects.create(
+            incident=incident, status=status, body=body, created_at=now, deliver_notifications=deliver_notifications
+        )
         _audit(
             incident,
             actor,
@@ -49,14 +67,18 @@ def open_incident(
             },
             now,
         )
+        _tell(incident, update, "open")
     return incident
 
 
-def post_update(incident, status, body, actor=None, impact=None, now=None):
-    """Add a dated update; it moves the incident to ``status`` (resolving it if that is ``resolved``)."""
+def post_update(incident, status, body, actor=None, impact=None, now=None, deliver_notifications=True):
+    """Add a dated update; it moves the incident to ``status`` (resolving it if that is ``resolved``).
+
+    ``deliver_notifications=False`` posts it on the page without a notice to subscribers.
+    """
     now = now or timezone.now()
     if status == Incident.Status.RESOLVED:
-        return resolve(incident, body=body, actor=actor, now=now)
+        return resolve(incident, body=body, actor=actor, now=now, deliver_notifications=deliver_notifications)
     with transaction.atomic():
         incident = _lock(incident)
         if incident.status == Incident.Status.RESOLVED:
@@ -69,12 +91,15 @@ def post_update(incident, status, body, actor=None, impact=None, now=None):
             changes["impact"] = [incident.impact, impact]
             incident.impact = impact
         incident.save(update_fields=["status", "impact", "updated_at"])
-        IncidentUpdate.objects.create(incident=incident, status=status, body=body, created_at=now)
+        update = IncidentUpdate.objects.create(
+            incident=incident, status=status, body=body, created_at=now, deliver_notifications=deliver_notifications
+        )
         _audit(incident, actor, "incident_update", changes, now, reason=body)
+        _tell(incident, update, "update")
     return incident
 
 
-def resolve(incident, body="", actor=None, resolved_at=None, now=None):
+def resolve(incident, body="", actor=None, resolved_at=None, now=None, deliver_notifications=True):
     """Resolve an open incident; resolving a resolved one changes nothing."""
     now = now or timezone.now()
     resolved_at = resolved_at or now
@@ -93,13 +118,15 @@ def resolve(incident, body="", actor=None, resolved_at=None, now=None):
         incident.status = Incident.Status.RESOLVED
         incident.resolved_at = resolved_at
         incident.save(update_fields=["status", "resolved_at", "updated_at"])
-        IncidentUpdate.objects.create(
+        update = IncidentUpdate.objects.create(
             incident=incident,
             status=Incident.Status.RESOLVED,
             body=body or _("This incident has been resolved."),
             created_at=now,
+            deliver_notifications=deliver_notifications,
         )
         _audit(incident, actor, "incident_resolve", changes, now, reason=body)
+        _tell(incident, update, "resolve")
     return incident
 
 
@@ -137,7 +164,7 @@ def edit(incident, *, title=None, impact=None, started_at=None, regions=None, ac
     return incident
 
 
-def reopen(incident, body, actor=None, now=None):
+def reopen(incident, body, actor=None, now=None, deliver_notifications=True):
     """Reopen a resolved incident (the trouble came back): it is open again from its first start, as if never
     resolved. Reopening an open incident changes nothing."""
     now = now or timezone.now()
@@ -152,15 +179,34 @@ def reopen(incident, body, actor=None, now=None):
         incident.status = Incident.Status.INVESTIGATING
         incident.resolved_at = None
         incident.save(update_fields=["status", "resolved_at", "updated_at"])
-        IncidentUpdate.objects.create(
-            incident=incident, status=Incident.Status.INVESTIGATING, body=body, created_at=now
+        update = IncidentUpdate.objects.create(
+            incident=incident,
+            status=Incident.Status.INVESTIGATING,
+            body=body,
+            created_at=now,
+            deliver_notifications=deliver_notifications,
         )
         _audit(incident, actor, "incident_reopen", changes, now, reason=body)
+        _tell(incident, update, "reopen")
     return incident
 
 
 def _lock(incident):
     return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+def _tell(incident, update, action):
+    """Send ``incident_changed`` once the transaction commits (only a nudge: the beat finds the notices anyway)."""
+    transaction.on_commit(partial(_send_changed, incident.pk, update.pk, action))
+
+
+def _send_changed(incident_id, update_id, action):
+    """A failing listener is logged, never undoes the committed change."""
+    for receiver, result in incident_changed.send_robust(
+        sender=Incident, incident_id=incident_id, update_id=update_id, action=action
+    ):
+        if isinstance(result, Exception):
+            logger.error("incident_changed listener %r failed for incident %s: %r", receiver, incident_id, result)
 
 
 def _audit(incident, actor, action, changes, now, reason=""):

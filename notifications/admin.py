@@ -9,6 +9,7 @@ from datetime import UTC
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,14 +23,24 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from maintenance.csvexport import csv_response
 from notifications import subscriptions
 from notifications.addresses import address_hash
-from notifications.emails import preview_message
+from notifications.emails import KINDS, preview_message
 from notifications.models import Delivery, Subscriber, Suppression
 
 
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
-    list_display = ["email", "state", "language", "timezone", "notify_start_end", "created_at", "confirmed_at"]
-    list_filter = ["state", "language", "notify_start_end", "regions"]
+    list_display = [
+        "email",
+        "state",
+        "language",
+        "timezone",
+        "topic_maintenance",
+        "topic_incidents",
+        "notify_start_end",
+        "created_at",
+        "confirmed_at",
+    ]
+    list_filter = ["state", "topic_maintenance", "topic_incidents", "language", "notify_start_end", "regions"]
     search_fields = ["email"]
     readonly_fields = [
         "key",
@@ -172,15 +183,87 @@ class SuppressionAdmin(admin.ModelAdmin):
         return False  # lifting goes through the service, which also brings the subscriber back
 
 
+def fanout_summary(deliveries):
+    """The fan-out progress of these rows per (kind, channel), in the order the kinds are listed: how many were sent,
+    wait for their first try (or are being sent), wait to be retried after a failed try, failed for good, or were
+    skipped or suppressed; and the latest error of a row still retrying or failed. One query, plus one per group
+    with errors."""
+    waiting = [Delivery.Status.PENDING, Delivery.Status.SENDING]
+    groups = (
+        deliveries.order_by()
+        .values("kind", "channel")
+        .annotate(
+            sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
+            pending=Count("id", filter=Q(status__in=waiting, attempts=0) | Q(status=Delivery.Status.SENDING)),
+            retrying=Count("id", filter=Q(status=Delivery.Status.PENDING, attempts__gt=0)),
+            failed=Count("id", filter=Q(status=Delivery.Status.FAILED)),
+            other=Count("id", filter=Q(status__in=[Delivery.Status.SKIPPED, Delivery.Status.SUPPRESSED])),
+            total=Count("id"),
+        )
+    )
+    order = list(Delivery.Kind.values)
+    kinds, channels = dict(Delivery.Kind.choices), dict(Delivery.Channel.choices)
+    summary = []
+    for group in sorted(groups, key=lambda group: (order.index(group["kind"]), group["channel"])):
+        last_error = ""
+        if group["retrying"] or group["failed"]:
+            failing = Q(status=Delivery.Status.FAILED) | Q(status=Delivery.Status.PENDING, attempts__gt=0)
+            last_error = (
+                deliveries.filter(failing, kind=group["kind"], channel=group["channel"])
+                .exclude(last_error="")
+                .order_by("-id")
+                .values_list("last_error", flat=True)
+                .first()
+            ) or ""
+        summary.append(
+            {
+                **group,
+                "kind_label": kinds.get(group["kind"], group["kind"]),
+                "channel_label": channels.get(group["channel"], group["channel"]),
+                "last_error": last_error,
+            }
+        )
+    return summary
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "window", "subscriber", "sequence", "lead_minutes", "status", "attempts", "sent_at"]
-    list_filter = [("window", admin.RelatedOnlyFieldListFilter), "kind", "status"]
-    list_select_related = ["window__region", "subscriber"]
+    """The outbox, read-only, with the fan-out progress of the rows shown (filter by window, incident, kind,
+    channel or status) above the list."""
+
+    list_display = [
+        "id",
+        "kind",
+        "channel",
+        "window",
+        "incident",
+        "subscriber",
+        "sequence",
+        "lead_minutes",
+        "status",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = [
+        ("window", admin.RelatedOnlyFieldListFilter),
+        ("incident", admin.RelatedOnlyFieldListFilter),
+        "kind",
+        "channel",
+        "status",
+    ]
+    list_select_related = ["window__region", "incident", "subscriber"]
     search_fields = ["subscriber__email", "esp_message_id"]
-    raw_id_fields = ["window", "subscriber"]
+    raw_id_fields = ["window", "incident", "incident_update", "subscriber"]
     readonly_fields = [field.name for field in Delivery._meta.fields]
     show_full_result_count = False
+    change_list_template = "notifications/admin/delivery_change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            response.context_data["fanout"] = fanout_summary(changelist.queryset)
+        return response
 
     def has_add_permission(self, request):
         return False
@@ -250,7 +333,7 @@ class WindowNotificationsMixin:
             raise Http404
         kind = request.GET.get("kind", Delivery.Kind.ANNOUNCEMENT)
         language = request.GET.get("language", "en")
-        if kind not in Delivery.Kind.values or language not in Subscriber.Language.values:
+        if kind not in KINDS or language not in Subscriber.Language.values:
             messages.error(request, _("Unknown kind or language."))
             kind, language = Delivery.Kind.ANNOUNCEMENT, "en"
         message = preview_message(window, kind, language)
@@ -294,7 +377,7 @@ class WindowNotificationsMixin:
             "kind_label": Delivery.Kind(kind).label,
             "language": language,
             "language_label": dict(Subscriber.Language.choices)[language],
-            "kinds": Delivery.Kind.choices,
+            "kinds": [(kind, label) for kind, label in Delivery.Kind.choices if kind in KINDS],
             "languages": Subscriber.Language.choices,
         }
         return TemplateResponse(request, "notifications/admin/preview.html", context)

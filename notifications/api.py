@@ -12,7 +12,7 @@ from notifications.forms import SubscribeForm
 from notifications.views import body_too_large, rate_limited
 
 ACCEPTED_DETAIL = "If the address can receive mail, a message is on its way to it. Follow its link to confirm."
-FIELDS = {"email", "regions", "language", "timezone", "notify_start_end"}
+FIELDS = {"email", "regions", "language", "timezone", "notify_start_end", "topics"}
 
 
 def _types_error(data):
@@ -28,6 +28,10 @@ def _types_error(data):
             errors[name] = ["Give this as a string."]
     if "notify_start_end" in data and not isinstance(data["notify_start_end"], bool):
         errors["notify_start_end"] = ["Give true or false."]
+    if "topics" in data and not (
+        isinstance(data["topics"], list) and all(isinstance(item, str) for item in data["topics"])
+    ):
+        errors["topics"] = ["Give the topics as a list: maintenance, incidents or both."]
     unknown = sorted(set(data) - FIELDS)
     if unknown:
         errors[unknown[0]] = ["Unknown field."]
@@ -60,6 +64,13 @@ class SubscriptionView(APIView):
                 "language": serializers.ChoiceField(choices=["en", "de"]),
                 "timezone": serializers.CharField(required=False),
                 "notify_start_end": serializers.BooleanField(required=False),
+                "topics": serializers.ListField(
+                    child=serializers.ChoiceField(choices=["maintenance", "incidents"]),
+                    required=False,
+                    min_length=1,
+                    help_text="What to hear about in these regions: planned maintenance, incidents or both "
+                    "(the default).",
+                ),
             },
         ),
         responses={
@@ -76,15 +87,16 @@ class SubscriptionView(APIView):
         if errors:
             rate_limited(request._request)
             return _bad(errors)
-        form = SubscribeForm(
-            {
-                "email": data["email"],
-                "regions": data["regions"],
-                "language": data.get("language") or "en",
-                "timezone": data.get("timezone") or "",
-                "notify_start_end": bool(data.get("notify_start_end")),
-            }
-        )
+        fields = {
+            "email": data["email"],
+            "regions": data["regions"],
+            "language": data.get("language") or "en",
+            "timezone": data.get("timezone") or "",
+            "notify_start_end": bool(data.get("notify_start_end")),
+        }
+        if "topics" in data:
+            fields["topics"] = data["topics"]
+        form = SubscribeForm(fields)
         if not form.is_valid():
             rate_limited(request._request)
             return _bad({name: [str(message) for message in messages] for name, messages in form.errors.items()})
@@ -92,6 +104,11 @@ class SubscriptionView(APIView):
             return Response({"detail": "Too many requests; try again later."}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         cleaned = form.cleaned_data
         subscriptions.subscribe(
-            cleaned["email"], cleaned["regions"], cleaned["language"], cleaned["timezone"], cleaned["notify_start_end"]
+            cleaned["email"],
+            cleaned["regions"],
+            cleaned["language"],
+            cleaned["timezone"],
+            cleaned["notify_start_end"],
+            **form.topic_flags(default={}),
         )
         return Response({"detail": ACCEPTED_DETAIL}, status=status.HTTP_202_ACCEPTED)

@@ -34,7 +34,7 @@ from notifications.models import Delivery, Subscriber
 MANAGE_URL = "XOFFPEAKMANAGEURLX"
 UNSUBSCRIBE_URL = "XOFFPEAKUNSUBSCRIBEURLX"
 CONFIRM_URL = "XOFFPEAKCONFIRMURLX"
-KINDS = [kind.value for kind in Delivery.Kind]
+KINDS = [kind.value for kind in Delivery.Kind if kind not in Delivery.INCIDENT_KINDS]  # incident_emails builds those
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,19 @@ class RegionChoiceField(forms.ModelMultipleChoiceField):
         return super().clean(value)
 
 
+class TopicsField(forms.MultipleChoiceField):
+    """The topics ticked. The page sends an empty marker value with the boxes, so "none ticked" reaches the form as
+    ``[""]`` and is told apart from a client that does not send the field at all (which keeps the default)."""
+
+    def to_python(self, value):
+        if isinstance(value, list | tuple) and any(not isinstance(item, str) for item in value):
+            raise ValidationError(_("Give the topics as a list of names."), code="invalid_list")
+        return [item for item in super().to_python(value) if item != ""]
+
+
+TOPICS = [("maintenance", _("Planned maintenance")), ("incidents", _("Incidents"))]
+
+
 class PreferencesForm(forms.Form):
     regions = RegionChoiceField(
         label=_("Regions"),
@@ -49,6 +62,13 @@ class PreferencesForm(forms.Form):
         ),
     )
     notify_start_end = forms.BooleanField(label=_("Also tell me when a window starts and ends"), required=False)
+    topics = TopicsField(
+        label=_("Tell me about"),
+        choices=TOPICS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("%(value)s is not a topic; choose maintenance, incidents or both.")},
+    )
 
     @property
     def zone_names(self):
@@ -60,6 +80,23 @@ class PreferencesForm(forms.Form):
             if isinstance(value, str) and has_unsafe_characters(value) and name in self.fields:
                 self.add_error(name, ValidationError(UNSAFE_MESSAGE, code="unsafe"))
         return super().clean()
+
+    def clean_topics(self):
+        """The topics chosen, or None when the client did not send the field (the caller's default stands)."""
+        value = self.cleaned_data.get("topics") or []
+        if "topics" not in self.data:
+            return None
+        if not value:
+            raise ValidationError(_("Choose at least one topic."), code="required")
+        return value
+
+    def topic_flags(self, default=None):
+        """``{"topic_maintenance": bool, "topic_incidents": bool}`` from the topics chosen, or ``default`` when the
+        client sent none."""
+        topics = self.cleaned_data.get("topics")
+        if topics is None:
+            return default
+        return {"topic_maintenance": "maintenance" in topics, "topic_incidents": "incidents" in topics}
 
     def clean_timezone(self):
         value = (self.cleaned_data.get("timezone") or "").strip()
@@ -87,7 +124,7 @@ class SubscribeForm(PreferencesForm):
     # A field people never see: a bot that fills it gets the usual reply and no mail is sent.
     website = forms.CharField(label=_("Leave this empty"), required=False)
 
-    field_order = ["email", "regions", "language", "timezone", "notify_start_end", "website"]
+    field_order = ["email", "regions", "topics", "language", "timezone", "notify_start_end", "website"]
 
     def clean_email(self):
         return normalise_email(self.cleaned_data["email"])
@@ -96,7 +133,7 @@ class SubscribeForm(PreferencesForm):
     def for_visitor(cls, language, region_slug=None):
         """An empty form in the visitor's language; ``?region=japan`` ticks that region and offers its zone, so the
         form holds a sensible zone even without JavaScript (the script then offers the browser's own)."""
-        initial = {"language": language}
+        initial = {"language": language, "topics": [value for value, _label in TOPICS]}  # new ones get both
         region = Region.objects.filter(active=True, slug=region_slug).first() if region_slug else None
         if region is not None:
             initial.update(regions=[region.slug], timezone=region.timezone)

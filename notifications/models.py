@@ -1,7 +1,8 @@
 """Subscribers and the delivery outbox.
 
-A ``Delivery`` row is the only way an email leaves the system: one row per (window, subscriber, kind, sequence),
-under a unique constraint, created in bulk by the scheduler and claimed atomically by the sending tasks.
+A ``Delivery`` row is the only way an email leaves the system: one row per (window, subscriber, kind, sequence), or
+per (incident update, subscriber, channel), under a unique constraint, created in bulk by the scheduler and claimed
+atomically by the sending tasks.
 """
 
 import uuid
@@ -12,12 +13,12 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from maintenance.models import Region, Window, validate_timezone
+from maintenance.models import Incident, IncidentUpdate, Region, Window, validate_timezone
 from notifications.addresses import canonical, normalise_email
 
 
 class Subscriber(models.Model):
-    """Someone who gets email about the windows of their regions."""
+    """Someone who gets email about the windows of their regions and, when they chose it, their incidents."""
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending confirmation")
@@ -45,6 +46,9 @@ class Subscriber(models.Model):
         _("time zone"), max_length=64, blank=True, validators=[validate_timezone], help_text=_("Optional.")
     )
     notify_start_end = models.BooleanField(_("notify at start and end"), default=False)
+    # The topics: what the subscriber hears about in their regions. At least one is on (the forms ask for it).
+    topic_maintenance = models.BooleanField(_("planned maintenance"), default=True)
+    topic_incidents = models.BooleanField(_("incidents"), default=True)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING, db_index=True)
     state_reason = models.CharField(_("reason"), max_length=300, blank=True)
     confirm_requests = models.PositiveIntegerField(_("confirmation requests"), default=0, editable=False)
@@ -95,6 +99,12 @@ class Delivery(models.Model):
         STARTED = "started", _("Started")
         COMPLETED = "completed", _("Completed")
         EXTENDED = "extended", _("Extended")
+        INCIDENT_OPENED = "incident_opened", _("Incident opened")
+        INCIDENT_UPDATE = "incident_update", _("Incident update")
+        INCIDENT_RESOLVED = "incident_resolved", _("Incident resolved")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -115,6 +125,10 @@ class Delivery(models.Model):
     }
     # Notices about a window's plan: a newer sequence makes an unsent older one obsolete.
     PLAN_KINDS = {Kind.ANNOUNCEMENT, Kind.RESCHEDULED, Kind.REMINDER}
+    # Notices about one incident update: a newer notifiable update makes an unsent older one obsolete.
+    INCIDENT_KINDS = {Kind.INCIDENT_OPENED, Kind.INCIDENT_UPDATE, Kind.INCIDENT_RESOLVED}
+    # Personal mail about the subscription itself, with no window or incident.
+    REQUEST_KINDS = {Kind.CONFIRM, Kind.ALREADY_SUBSCRIBED}
 
     window = models.ForeignKey(
         Window, verbose_name=_("window"), null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
@@ -122,9 +136,22 @@ class Delivery(models.Model):
     subscriber = models.ForeignKey(
         Subscriber, verbose_name=_("subscriber"), on_delete=models.CASCADE, related_name="deliveries"
     )
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    incident_update = models.ForeignKey(
+        IncidentUpdate,
+        verbose_name=_("incident update"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.EMAIL)
     sequence = models.PositiveIntegerField(
-        _("sequence"), help_text=_("The window's sequence; for a confirmation, the request's number.")
+        _("sequence"),
+        help_text=_("The window's sequence; for a confirmation, the request's number; 0 for an incident notice."),
     )
     lead_minutes = models.PositiveIntegerField(
         _("lead (minutes)"), default=0, help_text=_("How long before the start a reminder goes out; 0 otherwise.")
@@ -153,18 +180,39 @@ class Delivery(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["subscriber", "kind", "sequence"],
-                condition=models.Q(window__isnull=True),
+                condition=models.Q(window__isnull=True, incident_update__isnull=True),
                 name="one_delivery_per_subscriber_request",
             ),
+            models.UniqueConstraint(
+                fields=["incident_update", "subscriber", "channel"],
+                condition=models.Q(incident_update__isnull=False),
+                name="one_delivery_per_incident_update_subscriber_channel",
+            ),
+            # Each row is about exactly one thing: a subscription request, a window, or an incident update (with
+            # its incident), and its kind says which.
             models.CheckConstraint(
-                condition=models.Q(window__isnull=True, kind__in=["confirm", "already_subscribed"])
-                | models.Q(window__isnull=False) & ~models.Q(kind__in=["confirm", "already_subscribed"]),
-                name="delivery_window_matches_kind",
+                condition=models.Q(
+                    window__isnull=True,
+                    incident__isnull=True,
+                    incident_update__isnull=True,
+                    kind__in=["confirm", "already_subscribed"],
+                )
+                | models.Q(window__isnull=False, incident__isnull=True, incident_update__isnull=True)
+                & ~models.Q(kind__in=["confirm", "already_subscribed"])
+                & ~models.Q(kind__in=["incident_opened", "incident_update", "incident_resolved"])
+                | models.Q(
+                    window__isnull=True,
+                    incident__isnull=False,
+                    incident_update__isnull=False,
+                    kind__in=["incident_opened", "incident_update", "incident_resolved"],
+                ),
+                name="delivery_subject_matches_kind",
             ),
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_status_due"),
             models.Index(fields=["window", "kind", "subscriber"], name="delivery_window_kind"),
+            models.Index(fields=["incident", "subscriber", "status"], name="delivery_incident_subscriber"),
         ]
 
     def __str__(self):

@@ -5,6 +5,10 @@
 and records the result. A row is handed over more than once only if a worker dies between handing it over and
 recording it: at most the rows in flight at the crash go twice, and none is lost. Which rows should exist at all is
 ``notifications.schedule``'s job.
+
+Incident notices travel the same way. When one is claimed, the outbox checks that its subscriber still follows
+incidents and one of the incident's regions, and that no newer notice of the same incident waits for the same
+subscriber: an older one is then ``skipped`` as "superseded by a newer update" (coalescing, as the scheduler does).
 """
 
 import logging
@@ -18,10 +22,11 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from maintenance.models import Window
-from notifications import queueing
+from maintenance.models import Incident, Window
+from notifications import incident_emails, queueing
 from notifications.emails import RenderCache, build_message
 from notifications.models import Delivery, Subscriber
+from notifications.schedule import SUPERSEDED
 from notifications.transports import DeliveryError, check_status, classify
 
 logger = logging.getLogger(__name__)
@@ -69,6 +74,15 @@ class SendResult:
         return {name: len(getattr(self, name)) for name in ("sent", "retry", "failed", "skipped", "suppressed")}
 
 
+@dataclass
+class Facts:
+    """What deciding whether a claimed row may still go needs, read in the claim's transaction."""
+
+    memberships: set = field(default_factory=set)  # {(subscriber id, region id)}
+    incident_regions: dict = field(default_factory=dict)  # {incident id: {region id}}
+    superseded: set = field(default_factory=set)  # ids of incident notices a newer notice replaces
+
+
 def claim(ids, now=None):
     """Take the claimable rows among ``ids`` for this worker; returns them with subscriber and window loaded."""
     return _claim(ids, now)[0]
@@ -77,7 +91,7 @@ def claim(ids, now=None):
 def _claim(ids, now=None):
     """Claim the rows and load what sending them needs, all in one transaction: if the database goes away before
     the end, nothing is claimed and a retry of the task finds the rows free, rather than leased to nobody.
-    Returns (deliveries, {(subscriber id, region id)} of the current memberships)."""
+    Returns (deliveries, Facts)."""
     now = now or timezone.now()
     lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     with transaction.atomic():
@@ -93,36 +107,68 @@ def _claim(ids, now=None):
                 status=Delivery.Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
             )
         else:
-            return [], set()
+            return [], Facts()
         deliveries = list(
-            Delivery.objects.filter(id__in=claimed).select_related("subscriber", "window__region").order_by("id")
+            Delivery.objects.filter(id__in=claimed)
+            .select_related("subscriber", "window__region", "incident_update")
+            .order_by("id")
         )
-        memberships = set(
+        facts = Facts()
+        notices = [d for d in deliveries if d.incident_update_id]
+        for incident_id, region_id in Incident.regions.through.objects.filter(
+            incident_id__in={d.incident_id for d in notices}
+        ).values_list("incident_id", "region_id"):
+            facts.incident_regions.setdefault(incident_id, set()).add(region_id)
+        regions = {d.window.region_id for d in deliveries if d.window_id}.union(*facts.incident_regions.values())
+        facts.memberships = set(
             Subscriber.regions.through.objects.filter(
-                subscriber_id__in={d.subscriber_id for d in deliveries},
-                region_id__in={d.window.region_id for d in deliveries if d.window_id},
+                subscriber_id__in={d.subscriber_id for d in deliveries}, region_id__in=regions
             ).values_list("subscriber_id", "region_id")
         )
-    return deliveries, memberships
+        facts.superseded = _superseded(notices)
+    return deliveries, facts
+
+
+def _superseded(notices):
+    """The ids among these incident notices for which the same subscriber has a notice of a newer update of the same
+    incident on the same channel."""
+    if not notices:
+        return set()
+    newest = {}
+    rows = Delivery.objects.filter(
+        incident_id__in={d.incident_id for d in notices}, subscriber_id__in={d.subscriber_id for d in notices}
+    ).values_list("incident_id", "subscriber_id", "channel", "incident_update__created_at", "incident_update_id")
+    for incident_id, subscriber_id, channel, created_at, update_id in rows:
+        key = (incident_id, subscriber_id, channel)
+        newest[key] = max(newest.get(key, (created_at, update_id)), (created_at, update_id))
+    return {
+        d.pk
+        for d in notices
+        if newest[(d.incident_id, d.subscriber_id, d.channel)] != (d.incident_update.created_at, d.incident_update_id)
+    }
 
 
 def send_chunk(ids, now=None):
     """Claim, build, send and record the given rows. Safe to run twice with the same ids."""
-    deliveries, memberships = _claim(ids, now)
+    deliveries, facts = _claim(ids, now)
     result = SendResult()
     if not deliveries:
         return result
     cache = RenderCache()
+    incident_cache = incident_emails.RenderCache()
     backend = get_connection()
     is_open = False
     try:
         for delivery in deliveries:
-            verdict = _verdict(delivery, memberships, now or timezone.now())
+            verdict = _verdict(delivery, facts, now or timezone.now())
             if verdict:
                 getattr(result, verdict[0]).append((delivery.pk, verdict[1]))
                 continue
             try:
-                message = build_message(delivery, cache, connection=backend)
+                if delivery.incident_update_id:
+                    message = incident_emails.build_message(delivery, incident_cache, connection=backend)
+                else:
+                    message = build_message(delivery, cache, connection=backend)
                 if not is_open:
                     backend.open()  # one connection for the chunk; send_messages() then leaves it open
                     is_open = True
@@ -168,7 +214,7 @@ def _record_through_outage(result, now):
             pause = min(pause * 2, 5.0)
 
 
-def _verdict(delivery, memberships, now):
+def _verdict(delivery, facts, now):
     """Why a claimed row must not be sent, as (SendResult list, reason), or None to send it."""
     subscriber, window = delivery.subscriber, delivery.window
     if subscriber.state == Subscriber.State.SUPPRESSED:
@@ -181,7 +227,11 @@ def _verdict(delivery, memberships, now):
         return "skipped", f"the subscriber is {subscriber.state}"
     if delivery.kind == Delivery.Kind.ALREADY_SUBSCRIBED:
         return None
-    if (subscriber.pk, window.region_id) not in memberships:
+    if delivery.incident_update_id:
+        return _incident_verdict(delivery, facts)
+    if not subscriber.topic_maintenance:
+        return "skipped", "the subscriber no longer follows planned maintenance"
+    if (subscriber.pk, window.region_id) not in facts.memberships:
         return "skipped", "the subscriber no longer follows this region"
     if delivery.kind in Delivery.PLAN_KINDS:
         if window.sequence != delivery.sequence:
@@ -192,6 +242,18 @@ def _verdict(delivery, memberships, now):
             return "skipped", "the window has already begun"
     if delivery.kind == Delivery.Kind.CANCELLED and window.status != Window.Status.CANCELLED:
         return "skipped", f"the window is {window.status}"
+    return None
+
+
+def _incident_verdict(delivery, facts):
+    subscriber = delivery.subscriber
+    if not subscriber.topic_incidents:
+        return "skipped", "the subscriber no longer follows incidents"
+    affected = facts.incident_regions.get(delivery.incident_id, set())
+    if not any((subscriber.pk, region_id) in facts.memberships for region_id in affected):
+        return "skipped", "the subscriber follows none of the incident's regions"
+    if delivery.pk in facts.superseded:
+        return "skipped", SUPERSEDED
     return None
 
 

@@ -1,4 +1,4 @@
-"""Signal receivers: the lifecycle's nudge, and the ESP's tracking events."""
+"""Signal receivers: the lifecycle's and the incident service's nudges, and the ESP's tracking events."""
 
 import logging
 
@@ -17,6 +17,11 @@ SUPPRESSING = {"bounced", "complained", "unsubscribed", "rejected"}
 
 def window_changed(sender, window_id=None, action=None, sequence=None, **kwargs):
     """The lifecycle changed a window (already committed): work out what is due now rather than at the next tick."""
+    queueing.schedule_due_on_commit()
+
+
+def incident_changed(sender, incident_id=None, update_id=None, action=None, **kwargs):
+    """An incident was opened, updated, resolved or reopened (already committed): its notices are due now."""
     queueing.schedule_due_on_commit()
 
 

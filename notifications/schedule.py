@@ -1,8 +1,19 @@
 """What is due: the delivery rows that should exist by now.
 
-Scheduling is level-triggered. ``create_due(now)`` looks at the windows' state and the clock, works out which rows
-should exist by now and creates the missing ones in bulk (a unique constraint makes a second run a no-op). Sending
-them is the outbox's job (``notifications.outbox``).
+Scheduling is level-triggered. ``create_due(now)`` looks at the windows' and incidents' state and the clock, works out
+which rows should exist by now and creates the missing ones in bulk (a unique constraint makes a second run a no-op).
+Sending them is the outbox's job (``notifications.outbox``).
+
+Incident notices: the newest update of each incident posted with ``deliver_notifications`` in the last
+``INCIDENT_LOOKBACK`` gets one row per (update, subscriber, channel) for each confirmed subscriber who follows
+incidents, follows one of the incident's regions and was confirmed when the update was posted. (An older update gets
+no new rows: they would be superseded at once.) The first update's row is the "opened" notice, a resolving update's
+the "resolved" one, any other an "update". Then the run **coalesces**: a row still pending for an older update is
+marked ``skipped`` ("superseded by a newer update") when the same subscriber has a row, on the same channel, for a
+newer notifiable update of the same incident. That newer notice states the latest status and lists the earlier
+updates' text, so a burst of updates posted while the older notices are still unsent reaches each person as one
+email. The outbox applies the same rule again when it claims a row (a newer update may have come after the older row
+was queued).
 """
 
 from datetime import timedelta
@@ -13,12 +24,14 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from maintenance.models import Window
+from maintenance.models import Incident, IncidentUpdate, Window
 from notifications.models import Delivery, Subscriber
 
 # How far back the scheduler still looks: a notice that is this late is no longer worth sending.
 CANCEL_LOOKBACK = timedelta(days=2)
 START_END_LOOKBACK = timedelta(hours=6)
+INCIDENT_LOOKBACK = timedelta(hours=6)
+SUPERSEDED = "superseded by a newer update"
 INSERT_BATCH = 2000
 ADVISORY_LOCK = 0x0FF_9EA4  # serialises create_due() runs on PostgreSQL
 # The notices that tell a subscriber the window's current times.
@@ -62,13 +75,16 @@ def create_due(now=None):
         ).distinct()
         for window in extended:
             _extension(window, now, created)
+        _incident_notices(now, created)
     return created
 
 
 def _audience(window, **filters):
-    """Ids of the confirmed subscribers of the window's region."""
+    """Ids of the confirmed subscribers of the window's region who follow planned maintenance."""
     return set(
-        Subscriber.objects.filter(state=Subscriber.State.CONFIRMED, regions=window.region_id, **filters)
+        Subscriber.objects.filter(
+            state=Subscriber.State.CONFIRMED, topic_maintenance=True, regions=window.region_id, **filters
+        )
         .order_by()
         .values_list("id", flat=True)
     )
@@ -148,6 +164,106 @@ def _insert(window, kind, sequence, lead, subscriber_ids, now):
                     kind=kind,
                     sequence=sequence,
                     lead_minutes=lead,
+                    created_at=now,
+                )
+                for subscriber_id in batch
+            ],
+            ignore_conflicts=True,
+        )
+    return len(subscriber_ids)
+
+
+# --- Incidents ---------------------------------------------------------------------------------------------------
+
+
+def incident_kind(update, first_update_id):
+    """The notice an update makes: the incident's first update opens it, a resolving one resolves it."""
+    if update.pk == first_update_id:
+        return Delivery.Kind.INCIDENT_OPENED
+    if update.status == Incident.Status.RESOLVED:
+        return Delivery.Kind.INCIDENT_RESOLVED
+    return Delivery.Kind.INCIDENT_UPDATE
+
+
+def first_update_ids(incident_ids):
+    """{incident id: id of its first update}, the update that opened it (whether or not it notified)."""
+    first = {}
+    rows = IncidentUpdate.objects.filter(incident_id__in=incident_ids).order_by("created_at", "id")
+    for incident_id, update_id in rows.values_list("incident_id", "id"):
+        first.setdefault(incident_id, update_id)
+    return first
+
+
+def _incident_notices(now, created):
+    recent = IncidentUpdate.objects.filter(
+        deliver_notifications=True, created_at__gte=now - INCIDENT_LOOKBACK, created_at__lte=now
+    ).order_by("created_at", "id")
+    newest = {update.incident_id: update for update in recent}  # the last one of each incident wins
+    if not newest:
+        return
+    incident_ids = set(newest)
+    updates = sorted(newest.values(), key=lambda update: (update.created_at, update.pk))
+    first = first_update_ids(incident_ids)
+    regions = {}
+    for incident_id, region_id in Incident.regions.through.objects.filter(incident_id__in=incident_ids).values_list(
+        "incident_id", "region_id"
+    ):
+        regions.setdefault(incident_id, set()).add(region_id)
+    for update in updates:
+        audience = set(
+            Subscriber.objects.filter(
+                state=Subscriber.State.CONFIRMED,
+                topic_incidents=True,
+                confirmed_at__lte=update.created_at,
+                regions__in=regions.get(update.incident_id, ()),
+            )
+            .order_by()
+            .values_list("id", flat=True)
+        )
+        told = set(
+            Delivery.objects.filter(incident_update=update, channel=Delivery.Channel.EMAIL)
+            .order_by()
+            .values_list("subscriber_id", flat=True)
+        )
+        kind = incident_kind(update, first[update.incident_id])
+        created[kind] += _insert_incident(update, kind, audience - told, now)
+    for incident_id in sorted(incident_ids):
+        coalesce(incident_id)
+
+
+def coalesce(incident_id):
+    """Skip each still-pending notice of the incident whose subscriber has a notice of a newer notifiable update on
+    the same channel. Returns how many rows it skipped. Safe to run any number of times."""
+    notifiable = list(
+        IncidentUpdate.objects.filter(incident_id=incident_id, deliver_notifications=True)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    )
+    skipped = 0
+    for channel in Delivery.Channel.values:
+        for position, update_id in enumerate(notifiable[:-1]):
+            newer = Delivery.objects.filter(incident_update_id__in=notifiable[position + 1 :], channel=channel)
+            skipped += Delivery.objects.filter(
+                incident_update_id=update_id,
+                channel=channel,
+                status=Delivery.Status.PENDING,
+                subscriber_id__in=newer.values("subscriber_id"),
+            ).update(status=Delivery.Status.SKIPPED, last_error=SUPERSEDED)
+    return skipped
+
+
+def _insert_incident(update, kind, subscriber_ids, now):
+    ids = iter(sorted(subscriber_ids))
+    while batch := list(islice(ids, INSERT_BATCH)):
+        Delivery.objects.bulk_create(
+            [
+                Delivery(
+                    incident_id=update.incident_id,
+                    incident_update_id=update.pk,
+                    subscriber_id=subscriber_id,
+                    kind=kind,
+                    channel=Delivery.Channel.EMAIL,
+                    sequence=0,
                     created_at=now,
                 )
                 for subscriber_id in batch

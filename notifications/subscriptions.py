@@ -15,10 +15,13 @@ from notifications.addresses import address_hash, address_hashes, canonical
 from notifications.models import Delivery, Subscriber, Suppression
 
 
-def subscribe(email, regions, language, zone="", notify_start_end=False, now=None):
+def subscribe(
+    email, regions, language, zone="", notify_start_end=False, now=None, topic_maintenance=True, topic_incidents=True
+):
     """Ask ``email`` to confirm, or tell a confirmed one it already is. The caller answers the same either way.
 
-    ``email`` is already normalised and ``regions`` are Region objects. Returns the kind of mail queued, or None.
+    ``email`` is already normalised and ``regions`` are Region objects; the topics say what the subscriber hears
+    about in them (both by default). Returns the kind of mail queued, or None.
 
     Every address costs the same work, so the time an answer takes tells nothing about the address: the same
     statements run in the same order whether it is new, pending, confirmed or suppressed. The writes that must not
@@ -30,7 +33,8 @@ def subscribe(email, regions, language, zone="", notify_start_end=False, now=Non
     with transaction.atomic():
         savepoint = transaction.savepoint()
         try:
-            kind, delivery_id = _request(email, regions, language, zone, notify_start_end, now)
+            topics = {"topic_maintenance": topic_maintenance, "topic_incidents": topic_incidents}
+            kind, delivery_id = _request(email, regions, language, zone, notify_start_end, topics, now)
         except BaseException:
             transaction.savepoint_rollback(savepoint)
             raise
@@ -44,12 +48,17 @@ def subscribe(email, regions, language, zone="", notify_start_end=False, now=Non
     return kind
 
 
-def _request(email, regions, language, zone, notify_start_end, now):
+def _request(email, regions, language, zone, notify_start_end, topics, now):
     """The writes of one subscribe request, the same statements for every state; returns (kind or None, row id)."""
     Subscriber.objects.bulk_create(
         [
             Subscriber(
-                email=email, language=language, timezone=zone or "", notify_start_end=notify_start_end, created_at=now
+                email=email,
+                language=language,
+                timezone=zone or "",
+                notify_start_end=notify_start_end,
+                created_at=now,
+                **topics,
             )
         ],
         ignore_conflicts=True,
@@ -63,6 +72,7 @@ def _request(email, regions, language, zone, notify_start_end, now):
         language=language,
         timezone=zone or "",
         notify_start_end=notify_start_end,
+        **topics,
         state=Subscriber.State.PENDING,
         state_reason="",
         updated_at=now,
@@ -104,12 +114,26 @@ def confirm(subscriber, now=None):
     return bool(changed)
 
 
-def update(subscriber, regions, language, zone, notify_start_end):
+def update(subscriber, regions, language, zone, notify_start_end, topic_maintenance=None, topic_incidents=None):
+    """The subscriber's own change of preferences; a topic given as None stays as it is."""
     with transaction.atomic():
         subscriber.language = language
         subscriber.timezone = zone or ""
         subscriber.notify_start_end = notify_start_end
-        subscriber.save(update_fields=["language", "timezone", "notify_start_end", "updated_at"])
+        if topic_maintenance is not None:
+            subscriber.topic_maintenance = topic_maintenance
+        if topic_incidents is not None:
+            subscriber.topic_incidents = topic_incidents
+        subscriber.save(
+            update_fields=[
+                "language",
+                "timezone",
+                "notify_start_end",
+                "topic_maintenance",
+                "topic_incidents",
+                "updated_at",
+            ]
+        )
         subscriber.regions.set(regions)
     queueing.schedule_due_on_commit()
 

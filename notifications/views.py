@@ -62,7 +62,12 @@ def subscribe(request):
         return error_page(request, _("Too many requests; please try again later."), status=429)
     data = form.cleaned_data
     subscriptions.subscribe(
-        data["email"], data["regions"], data["language"], data["timezone"], data["notify_start_end"]
+        data["email"],
+        data["regions"],
+        data["language"],
+        data["timezone"],
+        data["notify_start_end"],
+        **form.topic_flags(default={}),
     )
     return render(request, "subscriptions/subscribe.html", {"done": True})
 
@@ -120,7 +125,12 @@ def manage(request, token):
             if form.is_valid():
                 data = form.cleaned_data
                 subscriptions.update(
-                    subscriber, data["regions"], data["language"], data["timezone"], data["notify_start_end"]
+                    subscriber,
+                    data["regions"],
+                    data["language"],
+                    data["timezone"],
+                    data["notify_start_end"],
+                    **form.topic_flags(default={}),
                 )
                 return redirect(f"{request.path}?saved=1")
             status = 400
@@ -131,6 +141,14 @@ def manage(request, token):
                     "language": subscriber.language,
                     "timezone": subscriber.timezone,
                     "notify_start_end": subscriber.notify_start_end,
+                    "topics": [
+                        topic
+                        for topic, chosen in (
+                            ("maintenance", subscriber.topic_maintenance),
+                            ("incidents", subscriber.topic_incidents),
+                        )
+                        if chosen
+                    ],
                 }
             )
             status = 200

@@ -73,6 +73,12 @@ class IncidentForm(forms.ModelForm):
         required=False,
         help_text=_("What customers read first. Required when opening an incident."),
     )
+    first_update_notifies = forms.BooleanField(
+        label=_("Notify subscribers"),
+        required=False,
+        initial=True,
+        help_text=_("Untick to open the incident on the status page without sending subscribers a notice."),
+    )
 
     class Meta:
         model = Incident

@@ -11,10 +11,11 @@ from maintenance.models import AuditEvent, Incident, IncidentUpdate, SlaExclusio
 
 
 class IncidentUpdateInline(admin.StackedInline):
-    """Updates are only added, through ``incidents.post_update``; a status of "resolved" resolves."""
+    """Updates are only added, through ``incidents.post_update``; a status of "resolved" resolves. Unticking "notify
+    subscribers" posts the update without a notice (Statuspage's ``deliver_notifications: false``)."""
 
     model = IncidentUpdate
-    fields = ["status", "body", "created_at"]
+    fields = ["status", "body", "deliver_notifications", "created_at"]
     readonly_fields = ["created_at"]
     extra = 1
     can_delete = False
@@ -73,7 +74,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["title", "regions", "impact", "started_at", "first_update"]
+            return ["title", "regions", "impact", "started_at", "first_update", "first_update_notifies"]
         return ["title", "regions", "impact", "started_at", "status", "resolved_at", "source", "trail"]
 
     def get_inlines(self, request, obj):
@@ -105,6 +106,7 @@ class IncidentAdmin(admin.ModelAdmin):
                 data["first_update"],
                 actor=request.user,
                 started_at=data["started_at"],
+                deliver_notifications=data["first_update_notifies"],
             )
             obj.pk = incident.pk
         else:
@@ -126,7 +128,13 @@ class IncidentAdmin(admin.ModelAdmin):
             return self._save_exclusions(request, form, formset)
         for update in formset.save(commit=False):
             try:
-                incidents.post_update(form.instance, update.status, update.body, actor=request.user)
+                incidents.post_update(
+                    form.instance,
+                    update.status,
+                    update.body,
+                    actor=request.user,
+                    deliver_notifications=update.deliver_notifications,
+                )
             except incidents.IncidentError as exc:
                 self.message_user(request, str(exc), messages.WARNING)
 

@@ -67,6 +67,12 @@ class IncidentUpdate(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Incident.Status.choices)
     body = models.TextField(_("message"), max_length=10000)
     created_at = models.DateTimeField(_("posted at"), db_index=True)
+    # Statuspage's ``deliver_notifications``: False posts the update on the page without telling subscribers.
+    deliver_notifications = models.BooleanField(
+        _("notify subscribers"),
+        default=True,
+        help_text=_("Untick to post this update on the status page without sending subscribers a notice."),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

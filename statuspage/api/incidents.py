@@ -27,7 +27,7 @@ from statuspage.api.views import (
 class IncidentUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = IncidentUpdate
-        fields = ["status", "body", "created_at"]
+        fields = ["status", "body", "created_at", "deliver_notifications"]
         read_only_fields = fields
 
 
@@ -56,6 +56,14 @@ class IncidentSerializer(serializers.ModelSerializer):
 OPENING_STATUSES = [choice for choice in Incident.Status.choices if choice[0] != Incident.Status.RESOLVED]
 
 
+def notify_field():
+    return serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="Send subscribers a notice of this update (the default); false posts it on the page only.",
+    )
+
+
 class OpenIncidentSerializer(serializers.Serializer):
     title = TextField(max_length=200, validators=[validate_one_line_title])
     regions = serializers.ListField(
@@ -68,6 +76,7 @@ class OpenIncidentSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OPENING_STATUSES, default=Incident.Status.INVESTIGATING)
     body = TextField(max_length=10000, help_text="The first message customers read.")
     started_at = serializers.DateTimeField(required=False, help_text="Defaults to now; not in the future.")
+    deliver_notifications = notify_field()
 
     def validate_regions(self, value):
         if not value:
@@ -84,11 +93,13 @@ class PostUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Incident.Status.choices)
     body = TextField(max_length=10000)
     impact = serializers.ChoiceField(choices=Incident.Impact.choices, required=False)
+    deliver_notifications = notify_field()
 
 
 class ResolveSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
     resolved_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+    deliver_notifications = notify_field()
 
 
 WRITE_ERRORS = {400: BAD_BODY, 401: NO_AUTH, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
@@ -142,6 +153,7 @@ class IncidentViewSet(
                 actor=request.user,
                 status=data["status"],
                 started_at=data.get("started_at"),
+                deliver_notifications=data["deliver_notifications"],
             )
         except incidents.IncidentError as exc:
             raise Conflict(str(exc)) from None
@@ -177,6 +189,7 @@ class IncidentViewSet(
                 body=body.validated_data["body"],
                 actor=request.user,
                 resolved_at=body.validated_data.get("resolved_at"),
+                deliver_notifications=body.validated_data["deliver_notifications"],
             )
         except incidents.IncidentError as exc:
             raise Conflict(str(exc)) from None
@@ -188,7 +201,14 @@ class IncidentViewSet(
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:
-            incidents.post_update(incident, data["status"], data["body"], actor=request.user, impact=data.get("impact"))
+            incidents.post_update(
+                incident,
+                data["status"],
+                data["body"],
+                actor=request.user,
+                impact=data.get("impact"),
+                deliver_notifications=data["deliver_notifications"],
+            )
         except incidents.IncidentError as exc:
             raise Conflict(str(exc)) from None
         return Response(self._show(incident))

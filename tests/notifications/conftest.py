@@ -1,4 +1,9 @@
+import email
+import socket
+from email import policy
+
 import pytest
+from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from notifications.models import Subscriber
@@ -29,3 +34,32 @@ def make_subscriber(db, regions):
         return subscriber
 
     return make
+
+
+class Inbox:
+    """What the SMTP server received: (recipients, parsed message) per mail."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on localhost, and Django's SMTP backend pointed at it."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    yield inbox
+    controller.stop()

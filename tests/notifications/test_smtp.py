@@ -1,47 +1,16 @@
 """End to end over real SMTP: an aiosmtpd server on localhost receives what the outbox sends."""
 
-import email
 import json
 import re
-import socket
 from datetime import timedelta
-from email import policy
 from urllib.parse import urlsplit
 
 import icalendar
-import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 
 from maintenance import lifecycle
 from notifications.tasks import schedule_due
 from tests.conftest import NOW
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(settings):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    yield inbox
-    controller.stop()
 
 
 def test_confirmation_announcement_and_one_click_over_real_smtp(

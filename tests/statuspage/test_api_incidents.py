@@ -41,7 +41,14 @@ def test_open_update_and_resolve_over_the_api(regions, pipeline, manager, clock)
         "started_at": z(NOW - timedelta(minutes=10)),
         "resolved_at": None,
         "source": "",
-        "updates": [{"status": "investigating", "body": "Some logins fail.", "created_at": z(NOW)}],
+        "updates": [
+            {
+                "status": "investigating",
+                "body": "Some logins fail.",
+                "created_at": z(NOW),
+                "deliver_notifications": True,
+            }
+        ],
         "created_at": z(NOW),
         "updated_at": z(NOW),
     }
@@ -109,6 +116,7 @@ def test_writes_need_a_release_manager(regions):
         ({"title": "x", "regions": ["us"]}, "body"),
         ({"title": "x", "regions": ["us"], "body": "x", "status": "resolved"}, "status"),
         ({"title": "x", "regions": ["us"], "body": "x", "started_at": "2030-01-01T00:00:00Z"}, "started_at"),
+        ({"title": "x", "regions": ["us"], "body": "x", "deliver_notifications": "sometimes"}, "deliver_notifications"),
     ],
 )
 def test_a_bad_incident_is_a_400_naming_the_field(regions, pipeline, body, field):
@@ -116,6 +124,26 @@ def test_a_bad_incident_is_a_400_naming_the_field(regions, pipeline, body, field
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert not Incident.objects.exists()
+
+
+def test_an_update_can_be_posted_without_notifying_subscribers(regions, pipeline):
+    created = pipeline.post(
+        "/api/v1/incidents/",
+        {"title": "Slow", "regions": ["us"], "body": "Slow.", "deliver_notifications": False},
+        format="json",
+    )
+    incident_id = created.json()["id"]
+    pipeline.post(
+        f"/api/v1/incidents/{incident_id}/updates/", {"status": "identified", "body": "Found."}, format="json"
+    )
+    resolved = pipeline.post(
+        f"/api/v1/incidents/{incident_id}/resolve/", {"body": "Fixed.", "deliver_notifications": False}, format="json"
+    )
+    assert [(u["status"], u["deliver_notifications"]) for u in resolved.json()["updates"]] == [
+        ("resolved", False),
+        ("identified", True),
+        ("investigating", False),
+    ]
 
 
 def test_resolving_before_the_start_is_a_409(regions, pipeline):

@@ -96,7 +96,11 @@ def busy(history, regions, clock):
     incident.regions.set([regions["us"]])
     IncidentUpdate.objects.create(incident=incident, status="investigating", body="Looking.", created_at=japan.ends_at)
     IncidentUpdate.objects.create(
-        incident=incident, status="monitoring", body="A fix is out.", created_at=japan.ends_at + timedelta(minutes=10)
+        incident=incident,
+        status="monitoring",
+        body="A fix is out.",
+        created_at=japan.ends_at + timedelta(minutes=10),
+        deliver_notifications=False,  # posted without a notice to subscribers
     )
     return {"japan": japan, "india": india, "incident": incident}
 
@@ -249,7 +253,10 @@ def test_incident_updates_carry_statuspages_update_fields(api, busy, history, re
         ("investigating", [("United States", "operational", "partial_outage")]),
     ]
     assert payments[0]["affected_components"][0]["code"] == f"region-{regions['us'].pk}"
-    assert {(u["deliver_notifications"], u["custom_tweet"], u["tweet_id"]) for u in payments} == {(False, None, None)}
+    assert [(u["deliver_notifications"], u["custom_tweet"], u["tweet_id"]) for u in payments] == [
+        (False, None, None),  # the monitoring update was posted without notifying
+        (True, None, None),
+    ]
     logins = incidents["Slow logins"]["incident_updates"]  # minor impact, resolved
     assert [affected(u) for u in logins] == [
         [

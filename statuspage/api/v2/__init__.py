@@ -10,7 +10,8 @@ concepts map onto it like this:
   the maintenance that explains it; planned windows are not announced, so they are not there yet, and neither are
   cancelled ones;
 - each update carries Statuspage's ``affected_components`` (each component with its status before and after),
-  ``deliver_notifications`` (whether subscribers were sent a notice) and ``custom_tweet``/``tweet_id`` (always null);
+  ``deliver_notifications`` (whether subscribers were, or are to be, sent a notice: for an incident update, the
+  flag the release manager posted it with) and ``custom_tweet``/``tweet_id`` (always null);
 - a window in progress past its end (overrunning) stays ``in_progress`` as a maintenance, while its component
   becomes ``partial_outage`` and the page indicator ``major``: the overrun is downtime, as the SLA counts it.
   Offpeak has no verification step, so ``verifying`` never appears.

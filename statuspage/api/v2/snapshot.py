@@ -42,7 +42,7 @@ SHOWN = Q(announced_at__isnull=False, status__in=ANNOUNCED) | Q(
     actual_start__isnull=False, status__in=[Window.Status.IN_PROGRESS, Window.Status.COMPLETED]
 )
 # The window events subscribers get a notice for (notifications.schedule): the announcement, a move of an announced
-# window, the start and the end. An extension sends none. Incidents send no mail.
+# window, the start and the end. An extension sends none. An incident update says itself whether it notified.
 NOTIFIED_EVENTS = {"announce", "reschedule", "start", "complete"}
 OPERATIONAL = "operational"
 MAINTENANCE = "under_maintenance"
@@ -166,7 +166,7 @@ class Snapshot:
                     "updated_at": u.created_at,
                     "display_at": u.created_at,
                     "affected_components": affected[u.pk],
-                    "deliver_notifications": False,
+                    "deliver_notifications": u.deliver_notifications,
                     "custom_tweet": None,
                     "tweet_id": None,
                 }
