@@ -36,6 +36,11 @@ def pattern(name):
     return ENGLISH[name] if found == name else found
 
 
+def weekday(value):
+    """The abbreviated weekday in the active language ("Sat", "Sa", "土"), for the admin's ISO dates."""
+    return _Format(value).format("D")
+
+
 def instant(value, zone):
     """``value`` (an aware datetime) in ``zone`` with its weekday, date, time and zone abbreviation; never raises
     for a stored time (one past the calendar's end in ``zone``, such as 9999-12-31 22:00 UTC in Tokyo, is shown in

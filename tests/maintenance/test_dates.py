@@ -10,6 +10,7 @@ from django.utils import translation
 from django.utils.formats import get_format
 
 from maintenance import dates
+from maintenance.admin import display
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Frankfurt's December 2026 window: Saturday 26 December, 22:00 in Berlin.
@@ -79,3 +80,9 @@ def test_a_language_without_its_own_patterns_gets_the_english_ones():
 def test_each_other_language_names_every_pattern(language):
     for name in dates.ENGLISH:
         assert get_format(name, lang=language) != name, f"statuspage/formats/{language}/formats.py lacks {name}"
+
+
+@pytest.mark.parametrize(("language", "weekday"), [("en", "Sat"), ("de", "Sa"), ("ja", "土")])
+def test_the_admin_keeps_iso_dates_with_the_weekday_in_its_language(language, weekday):
+    with translation.override(language):
+        assert display.span(WINDOW, WINDOW.replace(hour=22), BERLIN) == f"{weekday} 2026-12-26 22:00–23:00 CET"
