@@ -117,7 +117,7 @@ def _template_calls(text):
 
 def source_files():
     """What makemessages reads: the project's .py, .html and .txt files, outside hidden and generated folders."""
-    skip = {"node_modules", "staticfiles", "var", "tests", "bench"}
+    skip = {"node_modules", "staticfiles", "var"}  # as the --ignore options of the makemessages command
     for path in sorted(ROOT.rglob("*")):
         parts = path.relative_to(ROOT).parts
         if any(part.startswith(".") or part in skip for part in parts[:-1]):
