@@ -6,6 +6,8 @@ The sources are read the way ``makemessages`` reads them: templates through Djan
 """
 
 import ast
+import functools
+import os
 import re
 from pathlib import Path
 
@@ -118,14 +120,14 @@ def _template_calls(text):
 def source_files():
     """What makemessages reads: the project's .py, .html and .txt files, outside hidden and generated folders."""
     skip = {"node_modules", "staticfiles", "var"}  # as the --ignore options of the makemessages command
-    for path in sorted(ROOT.rglob("*")):
-        parts = path.relative_to(ROOT).parts
-        if any(part.startswith(".") or part in skip for part in parts[:-1]):
-            continue
-        if path.suffix in {".py", ".html", ".txt"} and path.is_file():
-            yield path
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith(".") and name not in skip)
+        for name in sorted(files):
+            if name.endswith((".py", ".html", ".txt")):
+                yield Path(folder) / name
 
 
+@functools.cache
 def marked_messages():
     """{key: first file} of every string the code and templates mark for translation."""
     found = {}
