@@ -192,12 +192,14 @@ def _opaque(*parts):
     return salted_hmac(MESSAGE_ID_SALT, "|".join(str(part) for part in parts), algorithm="sha256").hexdigest()[:32]
 
 
-def calendar_part(window, cache):
-    """The window as a one-event calendar from the site's one iCalendar builder: PUBLISH, or CANCEL once cancelled."""
+def calendar_part(window, cache, language):
+    """The window as a one-event calendar from the site's one iCalendar builder: PUBLISH, or CANCEL once cancelled;
+    its title and release summary in the reader's language."""
     method = ics.CANCEL if window.status == Window.Status.CANCELLED else ics.PUBLISH
-    key = (window.pk, window.sequence, window.status)
+    key = (window.pk, window.sequence, window.status, language)
     if key not in cache.calendars:
-        calendar = ics.build_calendar([window], settings.SITE_URL, window.display_title(), method, refresh=None)
+        with translation.override(language):
+            calendar = ics.build_calendar([window], settings.SITE_URL, window.display_title(), method, refresh=None)
         cache.calendars[key] = calendar.to_ical().decode("utf-8")
     part = MIMEText(cache.calendars[key], "calendar", "utf-8")
     part.set_param("method", method)
@@ -251,7 +253,7 @@ def build_message(delivery, cache=None, connection=None):
     )
     message.attach_alternative(html, "text/html")
     if window is not None:
-        message.attach(calendar_part(window, cache))
+        message.attach(calendar_part(window, cache, subscriber.language))
     return message
 
 

@@ -1,18 +1,25 @@
 """Subscribers who read Japanese: they choose it in the form or the API, and their pages and every email come in
 Japanese with Japanese dates; English and German readers of the same window read their own forms."""
 
+import email
 import json
 import re
+from email import policy
 
+import icalendar
 import pytest
 from django.core import mail
 
 from maintenance import lifecycle, planning
 from maintenance.models import Window
 from notifications import tokens
-from notifications.emails import build_message
+from notifications.emails import RenderCache, build_message
 from notifications.models import Delivery, Subscriber
 from tests.conftest import NOW
+
+
+def parsed(message):
+    return email.message_from_bytes(message.message().as_bytes(), policy=policy.default)
 
 
 @pytest.fixture
@@ -113,3 +120,25 @@ def test_the_admin_previews_every_email_in_japanese(admin_client, december):
     message = response.context["message"]
     assert message.subject == "リマインダー: EU (Frankfurt) のメンテナンスまであと 24 時間（12月26日(土)）"
     assert "配信停止" in message.body
+
+
+def test_the_calendar_attachment_speaks_each_readers_language(december, make_subscriber):
+    december.release_summary = "Faster exports."
+    december.release_summary_translations = {"ja": "エクスポートの高速化。"}
+    december.save()
+    cache = RenderCache()
+    events = {}
+    for language in ("ja", "en", "de"):
+        reader = make_subscriber(f"{language}@example.com", language=language)
+        row = Delivery.objects.create(
+            window=december, subscriber=reader, kind="announcement", sequence=december.sequence, created_at=NOW
+        )
+        message = parsed(build_message(row, cache))
+        [attachment] = list(message.iter_attachments())
+        [event] = icalendar.Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+        events[language] = (str(event["SUMMARY"]), str(event["DESCRIPTION"]).split("\n")[0])
+    assert events == {
+        "ja": ("EU (Frankfurt): 月例リリース", "エクスポートの高速化。"),
+        "en": ("EU (Frankfurt): Monthly release", "Faster exports."),
+        "de": ("EU (Frankfurt): Monatliches Release", "Faster exports."),  # no German summary: the English one
+    }
