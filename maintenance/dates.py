@@ -57,6 +57,11 @@ def day(value):
     return _Format(value).format(pattern(DATE))
 
 
+def month(value):
+    """A calendar month ("December 2026", "Dezember 2026", "2026年12月"): Django's own YEAR_MONTH_FORMAT."""
+    return _Format(value).format(get_format("YEAR_MONTH_FORMAT"))
+
+
 def month_day(value, zone):
     """``value``'s local date in ``zone`` with its weekday and without the year, as in a subject line."""
     return _Format(value.astimezone(zone)).format(pattern(MONTH_DAY))

@@ -86,3 +86,11 @@ def test_each_other_language_names_every_pattern(language):
 def test_the_admin_keeps_iso_dates_with_the_weekday_in_its_language(language, weekday):
     with translation.override(language):
         assert display.span(WINDOW, WINDOW.replace(hour=22), BERLIN) == f"{weekday} 2026-12-26 22:00–23:00 CET"
+
+
+@pytest.mark.parametrize(
+    ("language", "month"), [("en", "December 2026"), ("de", "Dezember 2026"), ("ja", "2026年12月")]
+)
+def test_a_month_reads_naturally_in_each_language(language, month):
+    with translation.override(language):
+        assert dates.month(date(2026, 12, 1)) == month
