@@ -42,4 +42,4 @@ def test_the_switcher_chooses_japanese_and_the_cached_page_stays_per_language(cl
 )
 def test_the_history_month_reads_naturally(client, december, language, heading):
     html = client.get("/history/", {"month": "2026-11"}, HTTP_ACCEPT_LANGUAGE=language).content.decode()
-    assert f"<h1>{heading}</h1>" in html
+    assert f"<h1>{heading}</h1>" in html and f"<title>{heading} – Offpeak</title>" in html
