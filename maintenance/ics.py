@@ -9,6 +9,7 @@ window is rescheduled or cancelled.
 from datetime import UTC
 from urllib.parse import urlsplit
 
+from django.utils.translation import get_language
 from icalendar import Calendar, Event
 
 from maintenance.models import Window
@@ -37,7 +38,8 @@ def window_url(window, site_url):
 
 
 def build_event(window, site_url, method=PUBLISH):
-    """The VEVENT of one window (its region must be loaded or loadable)."""
+    """The VEVENT of one window (its region must be loaded or loadable), its title and release summary in the active
+    language."""
     url = window_url(window, site_url)
     event = Event()
     event.add("uid", window_uid(window, site_url))
@@ -48,7 +50,7 @@ def build_event(window, site_url, method=PUBLISH):
     event.add("dtstart", _utc(window.starts_at))
     event.add("dtend", _utc(window.ends_at))
     event.add("summary", f"{window.region.name}: {window.display_title()}")
-    summary = window.release_summary.strip()
+    summary = window.summary_in(get_language()).strip()
     event.add("description", f"{summary}\n\n{url}" if summary else url)
     event.add("url", url)
     event.add("location", window.region.name)

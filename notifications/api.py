@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from notifications import subscriptions
 from notifications.forms import SubscribeForm
+from notifications.models import Subscriber
 from notifications.views import body_too_large, rate_limited
 
 ACCEPTED_DETAIL = "If the address can receive mail, a message is on its way to it. Follow its link to confirm."
@@ -61,7 +62,7 @@ class SubscriptionView(APIView):
             {
                 "email": serializers.EmailField(),
                 "regions": serializers.ListField(child=serializers.SlugField(), min_length=1),
-                "language": serializers.ChoiceField(choices=["en", "de"]),
+                "language": serializers.ChoiceField(choices=Subscriber.Language.values),
                 "timezone": serializers.CharField(required=False),
                 "notify_start_end": serializers.BooleanField(required=False),
                 "topics": serializers.ListField(

@@ -21,11 +21,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from maintenance import ics
+from maintenance import dates, ics
 from maintenance.models import Window
 from notifications import tokens
 from notifications.models import Delivery, Subscriber
@@ -86,19 +85,6 @@ def subscriber_links(subscriber, confirm=False):
     return links
 
 
-def format_instant(instant, zone):
-    """'Saturday, Nov. 28, 2026, 22:00 CET', 'Samstag, 28. November 2026, 22:00 CET': the active language's own
-    date format (as on the status page), the time in 24-hour form and the zone's abbreviation."""
-    local = timezone.localtime(instant, zone)
-    return f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}, {local:%H:%M} {local.tzname()}"
-
-
-def format_day(instant, zone):
-    """'Saturday, November 28' or 'Samstag, 28. November': the date for a subject line, in ``zone``."""
-    local = timezone.localtime(instant, zone)
-    return f"{date_format(local, 'l')}, {date_format(local, 'MONTH_DAY_FORMAT')}"
-
-
 def reader_zone(window, subscriber_zone):
     """The zone a subscriber reads dates in: their own when set, else the region's."""
     return ZoneInfo(subscriber_zone) if subscriber_zone else window.region.zone
@@ -133,7 +119,7 @@ def time_rows(window, subscriber_zone, starts_at=None, ends_at=None):
     )
     rows.append(("UTC", ZoneInfo("UTC")))
     return [
-        {"label": label, "start": format_instant(starts_at, zone), "end": format_instant(ends_at, zone)}
+        {"label": label, "start": dates.instant(starts_at, zone), "end": dates.instant(ends_at, zone)}
         for label, zone in rows
     ]
 
@@ -167,16 +153,16 @@ def render_group(kind, language, zone, window, lead_minutes, subscriber=None):
                 minutes=int(window.duration.total_seconds() // 60),
                 window_url=absolute(f"/windows/{window.pk}/"),
                 lead=lead_text(lead_minutes) if lead_minutes else "",
-                actual_start=format_instant(window.actual_start, ZoneInfo("UTC")) if window.actual_start else "",
-                actual_end=format_instant(window.actual_end, ZoneInfo("UTC")) if window.actual_end else "",
-                date=format_day(window.starts_at, reader_zone(window, zone)),
-                end_time=format_instant(window.ends_at, reader_zone(window, zone)),
+                actual_start=dates.instant(window.actual_start, ZoneInfo("UTC")) if window.actual_start else "",
+                actual_end=dates.instant(window.actual_end, ZoneInfo("UTC")) if window.actual_end else "",
+                date=dates.month_day(window.starts_at, reader_zone(window, zone)),
+                end_time=dates.instant(window.ends_at, reader_zone(window, zone)),
             )
             if kind in (Delivery.Kind.RESCHEDULED, Delivery.Kind.EXTENDED):
                 before = previous_times(window)
                 if before is not None:
                     context["old_times"] = time_rows(window, zone, *before)
-                    context["old_end_time"] = format_instant(before[1], reader_zone(window, zone))
+                    context["old_end_time"] = dates.instant(before[1], reader_zone(window, zone))
         if subscriber is not None:
             regions = getattr(subscriber, "preview_regions", None)
             if regions is None:
@@ -206,12 +192,14 @@ def _opaque(*parts):
     return salted_hmac(MESSAGE_ID_SALT, "|".join(str(part) for part in parts), algorithm="sha256").hexdigest()[:32]
 
 
-def calendar_part(window, cache):
-    """The window as a one-event calendar from the site's one iCalendar builder: PUBLISH, or CANCEL once cancelled."""
+def calendar_part(window, cache, language):
+    """The window as a one-event calendar from the site's one iCalendar builder: PUBLISH, or CANCEL once cancelled;
+    its title and release summary in the reader's language."""
     method = ics.CANCEL if window.status == Window.Status.CANCELLED else ics.PUBLISH
-    key = (window.pk, window.sequence, window.status)
+    key = (window.pk, window.sequence, window.status, language)
     if key not in cache.calendars:
-        calendar = ics.build_calendar([window], settings.SITE_URL, window.display_title(), method, refresh=None)
+        with translation.override(language):
+            calendar = ics.build_calendar([window], settings.SITE_URL, window.display_title(), method, refresh=None)
         cache.calendars[key] = calendar.to_ical().decode("utf-8")
     part = MIMEText(cache.calendars[key], "calendar", "utf-8")
     part.set_param("method", method)
@@ -265,7 +253,7 @@ def build_message(delivery, cache=None, connection=None):
     )
     message.attach_alternative(html, "text/html")
     if window is not None:
-        message.attach(calendar_part(window, cache))
+        message.attach(calendar_part(window, cache, subscriber.language))
     return message
 
 

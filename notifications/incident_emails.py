@@ -25,6 +25,7 @@ from django.utils import translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from maintenance import dates
 from maintenance.models import Incident, IncidentUpdate
 from maintenance.rule import local_month
 from notifications.emails import (
@@ -33,7 +34,6 @@ from notifications.emails import (
     UNSUBSCRIBE_URL,
     Rendered,
     absolute,
-    format_instant,
     host,
     subscriber_links,
 )
@@ -84,8 +84,8 @@ def incident_url(facts):
 def _when(instant, zone):
     """The instant in the reader's zone and, when that is not UTC, in UTC too."""
     if zone is None:
-        return format_instant(instant, UTC)
-    return f"{format_instant(instant, zone)} ({format_instant(instant, UTC)})"
+        return dates.instant(instant, UTC)
+    return f"{dates.instant(instant, zone)} ({dates.instant(instant, UTC)})"
 
 
 def render_group(kind, language, zone_name, facts, update):

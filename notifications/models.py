@@ -29,6 +29,7 @@ class Subscriber(models.Model):
     class Language(models.TextChoices):
         EN = "en", "English"
         DE = "de", "Deutsch"
+        JA = "ja", "日本語"
 
     email = models.EmailField(_("email"), max_length=254, unique=True, validators=[EmailValidator()])
     # ``addresses.canonical(email)``: the stored domain is already lower-case ASCII, so lower-casing the whole

@@ -42,7 +42,7 @@ def rate_limited(request, email=None):
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
     if request.method == "GET":
-        language = translation.get_language() if translation.get_language() in ("en", "de") else "en"
+        language = translation.get_language() if translation.get_language() in Subscriber.Language.values else "en"
         return render(
             request,
             "subscriptions/subscribe.html",

@@ -112,8 +112,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("ja", "日本語")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Each language's own date patterns for a window's times (maintenance/dates.py names them): statuspage/formats/<lang>/.
+FORMAT_MODULE_PATH = ["statuspage.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext
 
+from maintenance import dates
+
 UTC = ZoneInfo("UTC")
 ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
@@ -20,7 +22,7 @@ def span(starts_at, ends_at, zone=UTC):
     """``Sat 2026-11-28 22:00–23:00 CET``: a window's times in ``zone``, the end's date only when it differs."""
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
     end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
-    return f"{start:%a %Y-%m-%d %H:%M}–{end_text} {end:%Z}"
+    return f"{dates.weekday(start)} {start:%Y-%m-%d %H:%M}–{end_text} {end:%Z}"
 
 
 def local_span(window):

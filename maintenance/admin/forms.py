@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from maintenance import bounds, exclusions, intervals, sla
+from maintenance import bounds, dates, exclusions, intervals, sla
 from maintenance.models import Incident, SlaExclusion
 from maintenance.validators import validate_one_line_title
 
@@ -54,7 +54,11 @@ class RescheduleForm(forms.Form):
                     "(it would start %(local)s): they will count as downtime against the SLA. "
                     "Tick the box to reschedule anyway."
                 )
-                % {"counted": counted, "region": self.window.region, "local": f"{local:%a %Y-%m-%d %H:%M %Z}"},
+                % {
+                    "counted": counted,
+                    "region": self.window.region,
+                    "local": f"{dates.weekday(local)} {local:%Y-%m-%d %H:%M %Z}",
+                },
             )
 
 

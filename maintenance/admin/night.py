@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from maintenance import lifecycle, nightly
+from maintenance import dates, lifecycle, nightly
 from maintenance.admin.forms import ExtendForm
 from maintenance.admin.night_report import NightReportMixin
 from maintenance.models import AuditEvent, Window
@@ -88,7 +88,7 @@ def countdown_text(count, window):
 
 def span(start, end, zone_format):
     """``Sat 22:00–23:00 CET``: a window's times in one zone, the weekday of its start first."""
-    return f"{start:%a %H:%M}–{end:%H:%M} {end.strftime(zone_format)}"
+    return f"{dates.weekday(start)} {start:%H:%M}–{end:%H:%M} {end.strftime(zone_format)}"
 
 
 def progress_text(line):

@@ -3,11 +3,10 @@
 from datetime import UTC
 
 from django import template
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from maintenance import rule
+from maintenance import dates, rule
 
 register = template.Library()
 
@@ -17,13 +16,8 @@ BAR_HEIGHT = 32
 
 
 def when(value, zone):
-    """'Saturday, Nov. 28, 2026, 22:00 CET' in the active language, in ``zone``; never raises for a stored time (one
-    past the calendar's end in ``zone``, such as 9999-12-31 22:00 UTC in Tokyo, is shown in UTC)."""
-    try:
-        local = value.astimezone(zone)
-    except OverflowError:
-        local = value.astimezone(UTC)
-    return f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}, {local:%H:%M} {local.tzname()}"
+    """'Saturday, Nov. 28, 2026, 22:00 CET' in the active language, in ``zone`` (see ``maintenance.dates``)."""
+    return dates.instant(value, zone)
 
 
 @register.filter
@@ -52,7 +46,7 @@ def iso(value):
 
 @register.filter
 def day(value):
-    return f"{date_format(value, 'l')}, {date_format(value, 'DATE_FORMAT')}"
+    return dates.day(value)
 
 
 @register.simple_tag
