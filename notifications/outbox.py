@@ -112,7 +112,7 @@ def send_chunk(ids, now=None):
     result = SendResult()
     if not deliveries:
         return result
-    cache = RenderCache()
+    cache = RenderCache.for_worker()  # one render and one MIME template per group, kept for the next chunks
     backend = get_connection()
     is_open = False
     try:
