@@ -10,8 +10,9 @@ delivery has been handed to the mail backend.
 The mail backend (notifications.backends.CountingBackend) sends nothing, but builds each message's MIME bytes as
 Django's SMTP backend does; --count-only skips that and only counts the messages handed to it. The bench works in a
 region of its own ("bench") and removes what it created unless --keep is given. It prints recipients per second, the
-CPU time of this process during the fan-out (a figure less disturbed by other work on a shared machine) and the peak
-RSS (resource.getrusage) of this process and of its worker children.
+CPU time of this process and of its PostgreSQL backend (when the server runs on this machine) during the fan-out,
+figures less disturbed by other work on a shared machine than the wall time, and the peak RSS (resource.getrusage)
+of this process and of its worker children.
 """
 
 import argparse
@@ -73,6 +74,15 @@ def peak_mb(who):
     return resource.getrusage(who).ru_maxrss / 1024
 
 
+def server_cpu(pid):
+    """CPU seconds the PostgreSQL backend ``pid`` has used, when it runs on this machine (else None)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime and stime
+
+
 def main():
     args = parse()
     setup(args)
@@ -104,6 +114,12 @@ def main():
         else "mail backend: each message's MIME bytes built (as Django's SMTP backend does), then counted"
     )
 
+    backend_pid = None
+    if connection.vendor == "postgresql" and not workers:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend_pid = cursor.fetchone()[0]
+    db0 = server_cpu(backend_pid) if backend_pid else None
     cpu0 = time.process_time()
     t0 = time.perf_counter()
     lifecycle.announce(window)  # after commit: window_changed -> schedule_due -> create_due + send chunks
@@ -114,6 +130,7 @@ def main():
             time.sleep(0.25)
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
+    db_cpu = server_cpu(backend_pid) - db0 if db0 is not None else None
 
     sent = Delivery.objects.filter(window=window, status="sent").count()
     total = Delivery.objects.filter(window=window).count()
@@ -127,10 +144,10 @@ def main():
         print(f"MIME bytes built: {CountingBackend.bytes / 1e6:.1f} MB ({per_message} per message)")
     print(f"fan-out time: {elapsed:.2f}s  ->  {args.n / elapsed:,.0f} recipients/s")
     if not workers:
-        per_recipient = cpu / args.n * 1e6
-        print(
-            f"CPU time of this process: {cpu:.2f}s ({per_recipient:.0f} µs per recipient; the database server's apart)"
-        )
+        print(f"CPU time of this process: {cpu:.2f}s ({cpu / args.n * 1e6:.0f} µs per recipient)", end="")
+        if db_cpu is not None:
+            print(f", of its PostgreSQL backend: {db_cpu:.2f}s ({db_cpu / args.n * 1e6:.0f} µs per recipient)", end="")
+        print()
     print(
         f"peak RSS: this process {peak_mb(resource.RUSAGE_SELF):.0f} MB (before the fan-out {rss_before:.0f} MB)",
         end="",
