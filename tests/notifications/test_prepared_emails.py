@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.crypto import salted_hmac
 
 from maintenance import lifecycle
@@ -309,3 +309,21 @@ def test_an_smtp_server_receives_the_plain_build_byte_for_byte(
                 assert normalized(by_id[message_ids(delivery)[0].encode()]) == normalized(plain)
     finally:
         controller.stop()
+
+
+def test_the_file_backend_writes_the_prepared_bytes_without_parsing_them(
+    announced, make_subscriber, settings, tmp_path
+):
+    """The embedded default writes each mail to var/outbox/ through Django's file backend."""
+    settings.EMAIL_BACKEND = "notifications.backends.FileAndConsoleBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    delivery = row(announced, make_subscriber("zoë@example.com", language="de"))
+    with time_machine.travel(SENT_AT, tick=False):
+        plain = build_message(delivery).message().as_bytes()
+        message = build_message(delivery, RenderCache.for_worker())
+        built = message.message()
+        message.message = lambda: built  # the backend's own call gets this very object
+        assert get_connection().send_messages([message]) == 1
+    assert not built._parsed()  # written from the template's bytes; get_charset() did not need the tree
+    [written] = tmp_path.iterdir()
+    assert normalized(written.read_bytes()) == normalized(plain) + b"\n" + b"-" * 79 + b"\n"
