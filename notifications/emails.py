@@ -88,7 +88,7 @@ class Group:
     def template(self, shape, linesep):
         """The MIME template for this group's messages of ``shape`` (``PreparedEmail.shape``), or None."""
         key = (shape, linesep)
-        if key not in self.templates:
+        if key not in self.templates and self._marks_html_links_apart():
             from_email, encoding, names, shared = shape
             sample = _email(
                 self,
@@ -102,7 +102,12 @@ class Group:
             slots = {placeholder: f"text:{placeholder}" for placeholder in LINKS}
             slots |= {standin: f"html:{placeholder}" for placeholder, standin in HTML_STANDINS.items()}
             self.templates[key] = mime.Template.make(sample.message(), slots, linesep)
-        return self.templates[key]
+        return self.templates.get(key)
+
+    def _marks_html_links_apart(self):
+        """Whether the HTML stand-ins are free to use: a text that holds one already is built the plain way."""
+        texts = (self.rendered.subject, self.rendered.text, self.rendered.html)
+        return not any(standin in text for standin in HTML_STANDINS.values() for text in texts)
 
 
 def _standin(name, value):

@@ -82,6 +82,8 @@ class Template:
             if part.is_multipart():
                 continue
             payload = part.get_payload()
+            if BOUNDARY_MARK in payload:
+                return None  # a text with a boundary-like line: the generator would have chosen another boundary
             if any(standin in payload for standin in links) and part["Content-Transfer-Encoding"] not in (
                 "7bit",
                 "8bit",

@@ -327,3 +327,13 @@ def test_the_file_backend_writes_the_prepared_bytes_without_parsing_them(
     assert not built._parsed()  # written from the template's bytes; get_charset() did not need the tree
     [written] = tmp_path.iterdir()
     assert normalized(written.read_bytes()) == normalized(plain) + b"\n" + b"-" * 79 + b"\n"
+
+
+@pytest.mark.parametrize("text", ["YOFFPEAKMANAGEURLY", "===============0000000000000000001=="])
+def test_a_text_holding_a_stand_in_is_built_the_plain_way(announced, make_subscriber, text):
+    announced.release_summary = f"Notes: {text}"
+    announced.save()
+    delivery = row(announced, make_subscriber())
+    plain, fast, message = both(delivery)
+    assert not isinstance(message.message(), mime.PreparedMIME)
+    assert text.encode() in fast and normalized(fast) == normalized(plain)
