@@ -7,9 +7,12 @@ delivery has been handed to the mail backend.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/offpeak_bench .venv/bin/python bench/fanout.py
     DATABASE_URL=... CELERY_BROKER_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/fanout.py --workers 2
 
-The mail backend only counts (notifications.backends.CountingBackend); --serialize also builds each message's MIME
-bytes. The bench works in a region of its own ("bench") and removes what it created unless --keep is given. It
-prints recipients per second and the peak RSS (resource.getrusage) of this process and of its worker children.
+The mail backend (notifications.backends.CountingBackend) sends nothing, but builds each message's MIME bytes as
+Django's SMTP backend does; --count-only skips that and only counts the messages handed to it. The bench works in a
+region of its own ("bench") and removes what it created unless --keep is given. It prints recipients per second, the
+CPU time of this process and of its PostgreSQL backend (when the server runs on this machine) during the fan-out,
+figures less disturbed by other work on a shared machine than the wall time, and the peak RSS (resource.getrusage)
+of this process and of its worker children.
 """
 
 import argparse
@@ -32,9 +35,14 @@ def parse():
     parser.add_argument("--n", type=int, default=100_000, help="subscribers (default 100000)")
     parser.add_argument("--workers", type=int, default=0, help="send through this many celery worker processes")
     parser.add_argument("--chunk", type=int, default=None, help="rows per send task (DELIVERY_CHUNK_SIZE)")
-    parser.add_argument("--serialize", action="store_true", help="also build each message's MIME bytes")
+    parser.add_argument(
+        "--count-only", action="store_true", help="only count the messages, without building their MIME bytes"
+    )
+    parser.add_argument("--serialize", action="store_true", help="build each message's MIME bytes (the default)")
     parser.add_argument("--keep", action="store_true", help="keep the bench region, window and subscribers")
     args = parser.parse_args()
+    if args.count_only and args.serialize:
+        parser.exit(2, "--count-only and --serialize contradict each other.\n")
     if args.n < 1 or args.workers < 0:
         parser.exit(2, "--n must be at least 1 and --workers at least 0.\n")
     return args
@@ -44,8 +52,7 @@ def setup(args):
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["EMAIL_BACKEND"] = "notifications.backends.CountingBackend"
-    if args.serialize:
-        os.environ["EMAIL_COUNT_SERIALIZE"] = "1"
+    os.environ["EMAIL_COUNT_SERIALIZE"] = "0" if args.count_only else "1"
     if args.chunk:
         os.environ["DELIVERY_CHUNK_SIZE"] = str(args.chunk)
     if not os.environ.get("DATABASE_URL"):
@@ -65,6 +72,15 @@ def setup(args):
 
 def peak_mb(who):
     return resource.getrusage(who).ru_maxrss / 1024
+
+
+def server_cpu(pid):
+    """CPU seconds the PostgreSQL backend ``pid`` has used, when it runs on this machine (else None)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime and stime
 
 
 def main():
@@ -92,7 +108,19 @@ def main():
     else:
         app.conf.task_always_eager = True  # the signal's schedule_due and its send chunks run here, one after another
     rss_before = peak_mb(resource.RUSAGE_SELF)
+    print(
+        "mail backend: counting only, no MIME built"
+        if args.count_only
+        else "mail backend: each message's MIME bytes built (as Django's SMTP backend does), then counted"
+    )
 
+    backend_pid = None
+    if connection.vendor == "postgresql" and not workers:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend_pid = cursor.fetchone()[0]
+    db0 = server_cpu(backend_pid) if backend_pid else None
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     lifecycle.announce(window)  # after commit: window_changed -> schedule_due -> create_due + send chunks
     if workers:
@@ -101,6 +129,8 @@ def main():
                 sys.exit("a worker died; see its output above")
             time.sleep(0.25)
     elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    db_cpu = server_cpu(backend_pid) - db0 if db0 is not None else None
 
     sent = Delivery.objects.filter(window=window, status="sent").count()
     total = Delivery.objects.filter(window=window).count()
@@ -113,6 +143,11 @@ def main():
         per_message = CountingBackend.bytes // max(handed, 1)
         print(f"MIME bytes built: {CountingBackend.bytes / 1e6:.1f} MB ({per_message} per message)")
     print(f"fan-out time: {elapsed:.2f}s  ->  {args.n / elapsed:,.0f} recipients/s")
+    if not workers:
+        print(f"CPU time of this process: {cpu:.2f}s ({cpu / args.n * 1e6:.0f} µs per recipient)", end="")
+        if db_cpu is not None:
+            print(f", of its PostgreSQL backend: {db_cpu:.2f}s ({db_cpu / args.n * 1e6:.0f} µs per recipient)", end="")
+        print()
     print(
         f"peak RSS: this process {peak_mb(resource.RUSAGE_SELF):.0f} MB (before the fan-out {rss_before:.0f} MB)",
         end="",

@@ -46,7 +46,7 @@ class FileAndConsoleBackend(BaseEmailBackend):
 class CountingBackend(BaseEmailBackend):
     """Counts messages and sends nothing: for measuring the fan-out itself.
 
-    With EMAIL_COUNT_SERIALIZE=1 it also turns each message into its MIME bytes, as a real backend would.
+    With EMAIL_COUNT_SERIALIZE=1 it also turns each message into its MIME bytes, as Django's SMTP backend does.
     """
 
     count = 0
@@ -56,7 +56,7 @@ class CountingBackend(BaseEmailBackend):
     def send_messages(self, email_messages):
         size = 0
         if os.environ.get("EMAIL_COUNT_SERIALIZE") == "1":
-            size = sum(len(message.message().as_bytes()) for message in email_messages)
+            size = sum(len(message.message().as_bytes(linesep="\r\n")) for message in email_messages)
         with self._lock:
             CountingBackend.count += len(email_messages)
             CountingBackend.bytes += size

@@ -154,7 +154,7 @@ def send_chunk(ids, now=None):
     result = SendResult()
     if not deliveries:
         return result
-    cache = RenderCache()
+    cache = RenderCache.for_worker()  # one render and one MIME template per group, kept for the next chunks
     incident_cache = incident_emails.RenderCache()
     backend = get_connection()
     is_open = False

@@ -37,13 +37,15 @@ def make_subscriber(db, regions):
 
 
 class Inbox:
-    """What the SMTP server received: (recipients, parsed message) per mail."""
+    """What the SMTP server received: (recipients, parsed message) per mail, and the raw bytes of each in ``raw``."""
 
     def __init__(self):
         self.messages = []
+        self.raw = []
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
+        self.raw.append(envelope.content)
         return "250 OK"
 
 
