@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "maintenance",
     "notifications",
+    "endpoints",
     "statuspage",
 ]
 
@@ -247,6 +248,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {"task": "maintenance.tasks.purge_idempotency_keys", "schedule": crontab(minute=41)},
     "plan-windows": {"task": "maintenance.tasks.plan_windows", "schedule": crontab(minute=17, hour=3)},
     "notifications-schedule-due": {"task": "notifications.tasks.schedule_due", "schedule": 60.0},
+    "endpoints-schedule-due": {"task": "endpoints.tasks.schedule_due", "schedule": 60.0},
     "notifications-purge-unconfirmed": {
         "task": "notifications.tasks.purge_unconfirmed",
         "schedule": crontab(minute=41, hour=4),
@@ -384,6 +386,17 @@ SUBSCRIBE_RATE_PER_ADDRESS = env_pattern("SUBSCRIBE_RATE_PER_ADDRESS", "5/h", _R
 
 # The rate limits count on the 'default' cache (CACHE_URL): shared by every process unless it is locmem://.
 RATELIMIT_USE_CACHE = "default"
+
+# --- Webhooks and chat channels (docs/webhooks.md) ---------------------------------
+# Webhook endpoints must be https and resolve to public addresses only; these open that up for development and tests.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS")
+# A failing endpoint is retried with exponential backoff for this long, then its subscription is disabled.
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=1, maximum=24 * 7)
+# The owner is emailed once an endpoint has been failing this long.
+WEBHOOK_FAILING_NOTICE_MINUTES = env_int("WEBHOOK_FAILING_NOTICE_MINUTES", 60, minimum=1, maximum=24 * 60)
+# meta.documentation of every payload; empty: the site's API docs.
+WEBHOOK_DOCUMENTATION_URL = env_str("WEBHOOK_DOCUMENTATION_URL", "")
 
 # --- Integrations (docs/integrations.md) -------------------------------------------
 # Monitors open and resolve incidents through /api/v1/automation/alertmanager/ and /api/v1/automation/events/.

@@ -1,0 +1,17 @@
+import logging
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EndpointsConfig(AppConfig):
+    name = "endpoints"
+    verbose_name = _("Webhooks and chat channels")
+
+    def ready(self):
+        from endpoints import channels, receivers, tasks  # noqa: F401  (registers the tasks queueing names)
+        from maintenance.signals import window_changed
+
+        window_changed.connect(receivers.window_changed, dispatch_uid="endpoints.window_changed")
+        # apprise's log lines may quote a channel URL and its tokens: they stay out of the project's handlers.
+        logging.getLogger(channels.APPRISE_LOGGER).propagate = False

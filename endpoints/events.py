@@ -1,0 +1,55 @@
+"""Which events are news for endpoints: the window's lifecycle changes and the incidents' updates.
+
+Both are read from the database (the audit trail and the incident updates), so the scheduler finds them whether or
+not a signal told it. ``notifiable_updates`` is the one place that says which incident updates are told.
+"""
+
+from django.db.models import Prefetch
+
+from maintenance.models import AuditEvent, IncidentUpdate, Region
+
+# Always news: announcing, starting and completing a window. News once the window is announced: moving,
+# extending and cancelling it (before that it is only planned, and planned windows are not news).
+ALWAYS = ("announce", "start", "complete")
+ONCE_ANNOUNCED = ("reschedule", "extend", "cancel")
+WINDOW_ACTIONS = ALWAYS + ONCE_ANNOUNCED
+
+
+def window_news(since, until):
+    """The window audit events between ``since`` and ``until`` that are news, oldest first."""
+    events = (
+        AuditEvent.objects.filter(
+            window__isnull=False, action__in=WINDOW_ACTIONS, created_at__gte=since, created_at__lte=until
+        )
+        .select_related("window")
+        .order_by("created_at", "id")
+    )
+    return [
+        event
+        for event in events
+        if event.action in ALWAYS
+        or (event.window.announced_at is not None and event.window.announced_at <= event.created_at)
+    ]
+
+
+def notifiable_updates(since, until):
+    """The incident updates between ``since`` and ``until`` that subscribers are told of, oldest first, with the
+    ids of their incident's regions."""
+    return (
+        IncidentUpdate.objects.filter(created_at__gte=since, created_at__lte=until)
+        .select_related("incident")
+        .prefetch_related(Prefetch("incident__regions", queryset=Region.objects.only("id")))
+        .order_by("created_at", "id")
+    )
+
+
+def is_notified(update):
+    """Whether an update is told (Statuspage's ``deliver_notifications``): the update's own flag where it has one."""
+    return bool(getattr(update, "deliver_notifications", True))
+
+
+def event_key(event):
+    """The outbox's name for an event, which is the v2 API's id of the update that tells it."""
+    if isinstance(event, IncidentUpdate):
+        return f"incident-update-{event.pk}"
+    return f"window-event-{event.pk}"
