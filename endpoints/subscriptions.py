@@ -17,7 +17,7 @@ from notifications.addresses import normalise_email
 class SubscribeForm(forms.Form):
     """What a webhook subscription needs; each error is keyed by the field it is about."""
 
-    url = forms.CharField(max_length=guard.MAX_URL_LENGTH + 1, strip=True)
+    url = forms.CharField(strip=True)  # the guard checks its length, and says so
     regions = forms.ModelMultipleChoiceField(
         queryset=Region.objects.filter(active=True), to_field_name="slug", required=True
     )
