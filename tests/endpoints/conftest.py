@@ -4,6 +4,7 @@ as told (200, 500, 410, a redirect, or no answer), and subscriptions and channel
 import ipaddress
 import json
 import threading
+from urllib.parse import urlsplit
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -30,8 +31,9 @@ class Receiver:
     def __init__(self):
         self.requests = []  # (path, headers dict, body bytes)
         self.delivered = []  # verified payloads of the requests answered 2xx, in arrival order
+        self.delivered_to = []  # (path, payload) of the same
         self.rejected = []  # verification errors
-        self.secret = None
+        self.secrets = {}  # path: the signing secret of the subscription posting there
         self.answers = []
         self.default = 200
         self.body = b"ok"
@@ -69,14 +71,15 @@ def _handler(receiver):
                 return self._answer(200, b"too late")
             if answer == "redirect":
                 return self._answer(302, b"", [("Location", "/elsewhere")])
-            if 200 <= answer < 300 and receiver.secret:
+            if 200 <= answer < 300:
                 try:
-                    receiver.delivered.append(Webhook(receiver.secret).verify(body, headers))
+                    secret = receiver.secrets.get(self.path)
+                    payload = Webhook(secret).verify(body, headers) if secret else json.loads(body)
                 except WebhookVerificationError as exc:
                     receiver.rejected.append(str(exc))
                     return self._answer(401, b"bad signature")
-            elif 200 <= answer < 300:
-                receiver.delivered.append(json.loads(body))
+                receiver.delivered.append(payload)
+                receiver.delivered_to.append((self.path, payload))
             return self._answer(answer, receiver.body)
 
     return Handler
@@ -109,7 +112,7 @@ def make_subscription(db, regions):
         subscriptions.confirm(subscription, now=fields.pop("confirmed_at", None))
         subscription.refresh_from_db()
         if receiver is not None:
-            receiver.secret = secret
+            receiver.secrets[urlsplit(url).path] = secret
         subscription.secret = secret
         return subscription
 

@@ -72,7 +72,9 @@ def test_the_unsubscribe_link_ends_the_subscription_and_skips_what_waits(client,
 
 
 def test_a_confirm_link_does_not_unsubscribe(client, regions):
-    subscription = WebhookSubscription.objects.get(pk=client.post(API, good(), content_type="application/json").json()["id"])
+    subscription = WebhookSubscription.objects.get(
+        pk=client.post(API, good(), content_type="application/json").json()["id"]
+    )
     from endpoints.notices import confirm_url
 
     token = confirm_url(subscription).rstrip("/").rsplit("/", 1)[1]
