@@ -4,8 +4,8 @@ as told (200, 500, 410, a redirect, or no answer), and subscriptions and channel
 import ipaddress
 import json
 import threading
-from urllib.parse import urlsplit
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone

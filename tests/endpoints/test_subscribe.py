@@ -8,6 +8,7 @@ from standardwebhooks.webhooks import Webhook
 
 from endpoints import outbox, schedule
 from endpoints.models import EndpointDelivery, WebhookSubscription
+from endpoints.notices import confirm_url, unsubscribe_url
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/webhooks/"
@@ -61,8 +62,6 @@ def test_subscribing_answers_the_secret_once_and_emails_the_owner_a_link_that_co
 def test_the_unsubscribe_link_ends_the_subscription_and_skips_what_waits(client, regions):
     subscription_id = client.post(API, good(), content_type="application/json").json()["id"]
     subscription = WebhookSubscription.objects.get(pk=subscription_id)
-    from endpoints.notices import unsubscribe_url
-
     path = unsubscribe_url(subscription).removeprefix("http://127.0.0.1:8000")
     assert client.post(path).status_code == 200
     subscription.refresh_from_db()
@@ -75,7 +74,6 @@ def test_a_confirm_link_does_not_unsubscribe(client, regions):
     subscription = WebhookSubscription.objects.get(
         pk=client.post(API, good(), content_type="application/json").json()["id"]
     )
-    from endpoints.notices import confirm_url
 
     token = confirm_url(subscription).rstrip("/").rsplit("/", 1)[1]
     assert client.post(f"/webhooks/unsubscribe/{token}/").status_code == 400
