@@ -15,3 +15,7 @@ class EndpointsConfig(AppConfig):
         window_changed.connect(receivers.window_changed, dispatch_uid="endpoints.window_changed")
         # apprise's log lines may quote a channel URL and its tokens: they stay out of the project's handlers.
         logging.getLogger(channels.APPRISE_LOGGER).propagate = False
+        for name in channels.QUIET_LOGGERS:
+            logger = logging.getLogger(name)
+            if not any(isinstance(existing, channels.WhilePosting) for existing in logger.filters):
+                logger.addFilter(channels.WhilePosting())

@@ -1,18 +1,38 @@
 """Operator channels through apprise: parse a URL, show it without its secrets, post a message to it.
 
-apprise's own log lines may quote a channel's URL, tokens included: they never reach the project's handlers (the
-app config stops them at the ``apprise`` logger), and what the outbox records of them has every part of the URL cut
-out first.
+apprise's own log lines, and urllib3's while apprise posts, may quote a channel's URL, tokens included: they never
+reach the project's handlers as they were: the app config stops the ``apprise`` logger, and ``WhilePosting`` cuts
+the URLs being posted to out of urllib3's records (apprise may post from threads of its own). What the outbox
+records of apprise's log has every part of the URL cut out too.
 """
 
 import logging
 import re
+import threading
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import apprise
 
 APPRISE_LOGGER = "apprise"
+# The HTTP client apprise posts with logs each request's path, a channel's token included, at DEBUG.
+QUIET_LOGGERS = ["urllib3.connectionpool", "requests_oauthlib"]
 MIN_SECRET_PART = 3
+_posting = {}  # id: the URL being posted to, in any thread
+_posting_lock = threading.Lock()
+
+
+class WhilePosting(logging.Filter):
+    """Cuts every part of the channel URLs being posted to out of a record's message."""
+
+    def filter(self, record):
+        with _posting_lock:
+            urls = list(_posting.values())
+        if urls:
+            message = record.getMessage()
+            for url in urls:
+                message = redact(message, url)
+            record.msg, record.args = message, ()
+        return True
 
 
 class ChannelError(Exception):
@@ -70,11 +90,17 @@ def post(url, title, body):
         raise ChannelError("apprise cannot parse the channel's URL")
     notifier = apprise.Apprise()
     notifier.add(service)
+    key = object()
     with apprise.LogCapture(level=logging.WARNING) as captured:
+        with _posting_lock:
+            _posting[id(key)] = url
         try:
             delivered = notifier.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
         except Exception as exc:  # a plugin may raise; the error is recorded on the row (redacted) and retried
             raise ChannelError(redact(f"{type(exc).__name__}: {exc}", url)[:500]) from None
+        finally:
+            with _posting_lock:
+                _posting.pop(id(key), None)
         log = captured.getvalue()
     if not delivered:
         lines = [line.split(" - ", 2)[-1] for line in log.strip().splitlines() if line.strip()]
