@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from endpoints import outbox, schedule, subscriptions
+from endpoints import outbox, schedule, subscriptions, vault
 from endpoints.models import Channel, EndpointDelivery
 from maintenance import incidents
 from maintenance.models import Incident
@@ -86,3 +86,12 @@ def test_the_channel_url_is_stored_encrypted(make_channel):
 def test_an_unparsable_apprise_url_is_refused(url):
     with pytest.raises(ValueError):
         subscriptions.set_channel_url(Channel(name="x"), url)
+
+
+def test_stored_secrets_survive_a_key_rotation_that_keeps_the_old_key_as_a_fallback(settings):
+    sealed = vault.encrypt("mmost://127.0.0.1/secret-token")
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-of-enough-length-0123456789", [settings.SECRET_KEY]
+    assert vault.decrypt(sealed) == "mmost://127.0.0.1/secret-token"
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(vault.CannotDecrypt):
+        vault.decrypt(sealed)
