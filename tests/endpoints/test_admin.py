@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from endpoints import outbox, schedule
+from endpoints.admin import endpoint_progress
 from endpoints.models import Channel, EndpointDelivery
 from maintenance import incidents
 from maintenance.models import Incident
@@ -111,3 +112,17 @@ def test_one_view_of_delivery_counts_each_endpoint_and_shows_the_last_error(
     assert list(rows)[0] == bad.url  # failing endpoints first
     assert response.context["totals"] == {"sent": 4, "pending": 1, "retrying": 1, "failed": 0, "skipped": 0}
     assert "HTTP 500: ok" in response.content.decode()
+
+
+def test_the_delivery_view_reads_a_fixed_number_of_queries(
+    django_assert_max_num_queries, clock, regions, make_subscription, make_channel
+):
+    for number in range(3):
+        make_subscription(f"http://127.0.0.1:9/hook{number}")
+        make_channel(f"json://127.0.0.1:9/chat{number}", name=f"chat{number}")
+    clock.shift(timedelta(minutes=1))
+    incidents.open_incident("Trouble", [regions["eu-frankfurt"]], Incident.Impact.MINOR, "x")
+    schedule.create_due()
+    with django_assert_max_num_queries(2):
+        rows = endpoint_progress()
+    assert len(rows) == 6 and all(row["pending"] == 1 for row in rows)

@@ -136,3 +136,33 @@ def test_an_endpoint_failing_for_a_day_is_disabled_after_backoff_and_the_owner_h
         "Your Offpeak webhook endpoint keeps failing",
         "Your Offpeak webhook subscription was disabled",
     ]
+
+
+def test_a_row_is_claimed_once_and_a_newer_event_waits_for_an_older_one(clock, regions, make_subscription):
+    subscription = make_subscription("http://127.0.0.1:9/hooks")
+    open_incident(regions, clock, title="First")
+    open_incident(regions, clock, title="Second")
+    schedule.create_due()
+    first, second = EndpointDelivery.objects.filter(subscription=subscription, kind="event").order_by("event_at")
+    assert [row.pk for row in outbox.claim([second.pk])] == []  # the older event still waits
+    assert [row.pk for row in outbox.claim([first.pk, second.pk])] == [first.pk, second.pk]
+    assert outbox.claim([first.pk, second.pk]) == []  # taken: a second worker gets nothing
+    first.refresh_from_db()
+    assert (first.status, first.attempts) == ("sending", 1)
+
+
+def test_scheduling_twice_creates_each_row_once(clock, regions, make_subscription, make_channel):
+    make_subscription("http://127.0.0.1:9/hooks")
+    make_channel("json://127.0.0.1:9/chat")
+    open_incident(regions, clock)
+    assert schedule.create_due()["event"] == 2
+    schedule.create_due()
+    assert EndpointDelivery.objects.filter(kind="event").count() == 2
+
+
+def test_news_before_the_subscription_was_confirmed_is_not_sent(clock, regions, make_subscription):
+    open_incident(regions, clock)
+    clock.shift(timedelta(minutes=1))
+    make_subscription("http://127.0.0.1:9/hooks")
+    schedule.create_due()
+    assert EndpointDelivery.objects.filter(kind="event").count() == 0
