@@ -12,8 +12,10 @@ disabled; a 410 Gone disables it at once. Its owner is emailed when it keeps fai
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -35,6 +37,7 @@ RETRY_BASE_SECONDS = 60
 RETRY_CAP_SECONDS = 6 * 3600
 STREAM_KINDS = [EndpointDelivery.Kind.EVENT, EndpointDelivery.Kind.TEST]
 WAITING = [EndpointDelivery.Status.PENDING, EndpointDelivery.Status.SENDING]
+UNSUBSCRIBE_PLACEHOLDER = "\u0000unsubscribe\u0000"
 
 
 def retry_delay(attempts):
@@ -153,45 +156,72 @@ class Outcome:
     def summary(self):
         return {name: len(getattr(self, name)) for name in ("sent", "retry", "failed", "skipped", "released")}
 
+    def merge(self, other):
+        for name in ("sent", "retry", "failed", "skipped", "released"):
+            getattr(self, name).extend(getattr(other, name))
+        self.healthy |= other.healthy
+        self.failing.update(other.failing)
+        self.disable.update(other.disable)
+
 
 def send_chunk(ids, now=None):
-    """Claim, send and record the given rows. Safe to run twice with the same ids."""
+    """Claim, send and record the given rows. Safe to run twice with the same ids.
+
+    Each endpoint's rows go out one after another, in order; different endpoints are posted to at the same time, on
+    up to ENDPOINT_SEND_THREADS threads, so one slow endpoint does not hold up the others. The threads touch no
+    database: the payloads are built before, and the outcome recorded after.
+    """
     now = now or timezone.now()
     rows = claim(ids, now)
     outcome = Outcome()
     if not rows:
         return outcome
     messages = Messages(now)
-    mail = None
-    streams = {}
+    messages.prepare(row.event for row in rows if row.kind == EndpointDelivery.Kind.EVENT)
+    streams, owners = {}, []
     for row in rows:
-        key = _stream(row.subscription_id, row.channel_id) if row.kind in STREAM_KINDS else ("owner", row.pk)
-        streams.setdefault(key, []).append(row)
-    for stream in streams.values():
-        for index, row in enumerate(stream):
-            reason = _skip_reason(row)
-            if reason:
-                outcome.skipped.append((row.pk, reason))
-                continue
-            try:
-                if row.kind in EndpointDelivery.OWNER_KINDS:
-                    mail = mail or get_connection()
-                    _send_notice(row, mail)
-                    outcome.sent.append((row.pk, None))
-                elif row.subscription_id:
-                    outcome.sent.append((row.pk, _send_webhook(row, messages, now)))
-                    outcome.healthy.add(row.subscription_id)
-                else:
-                    _send_to_channel(row, messages)
-                    outcome.sent.append((row.pk, None))
-            except Failure as failure:
-                _failed(row, failure, outcome, now)
-                outcome.released += [later.pk for later in stream[index + 1 :]]
-                break
+        if row.kind in STREAM_KINDS:
+            streams.setdefault(_stream(row.subscription_id, row.channel_id), []).append(row)
+        else:
+            owners.append(row)
+    if streams:
+        threads = min(settings.ENDPOINT_SEND_THREADS, len(streams))
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="endpoint-send") as pool:
+            for part in pool.map(partial(_send_stream, messages=messages, now=now), streams.values()):
+                outcome.merge(part)
+    if owners:
+        mail = get_connection()  # one connection for the chunk's owner emails, in this thread
+        for row in owners:
+            outcome.merge(_send_stream([row], messages, now, mail=mail))
     record(outcome, now)
     touched = ({r.subscription_id for r in rows if r.subscription_id}, {r.channel_id for r in rows if r.channel_id})
     if outcome.sent:
         dispatch(now, endpoints=touched)  # the next events of these endpoints, held back until now
+    return outcome
+
+
+def _send_stream(stream, messages, now, mail=None):
+    """Send one endpoint's rows in order, stopping at the first failure; returns their Outcome."""
+    outcome = Outcome()
+    for index, row in enumerate(stream):
+        reason = _skip_reason(row)
+        if reason:
+            outcome.skipped.append((row.pk, reason))
+            continue
+        try:
+            if row.kind in EndpointDelivery.OWNER_KINDS:
+                _send_notice(row, mail)
+                outcome.sent.append((row.pk, None))
+            elif row.subscription_id:
+                outcome.sent.append((row.pk, _send_webhook(row, messages, now)))
+                outcome.healthy.add(row.subscription_id)
+            else:
+                _send_to_channel(row, messages)
+                outcome.sent.append((row.pk, None))
+        except Failure as failure:
+            _failed(row, failure, outcome, now)
+            outcome.released += [later.pk for later in stream[index + 1 :]]
+            break
     return outcome
 
 
@@ -242,9 +272,7 @@ def _send_notice(row, mail):
 
 def _send_webhook(row, messages, now):
     subscription = row.subscription
-    payload = {**messages.payload(row.event)}
-    payload["meta"] = {**payload["meta"], "unsubscribe": notices.unsubscribe_url(subscription)}
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = messages.body(row.event, notices.unsubscribe_url(subscription))
     try:
         secret = vault.decrypt(subscription.secret_encrypted)
     except vault.CannotDecrypt as exc:
@@ -284,6 +312,7 @@ class Messages:
         self.now = now
         self._state = None
         self._payloads = {}
+        self._bodies = {}
 
     @property
     def state(self):
@@ -291,12 +320,27 @@ class Messages:
             self._state = PageState(self.now)
         return self._state
 
+    def prepare(self, keys):
+        """Build the payloads of these events now, in this thread (the sending threads only read them)."""
+        for key in keys:
+            if key not in self._payloads:
+                try:
+                    with translation.override(settings.LANGUAGE_CODE):
+                        payload = self._build(key)
+                except Failure as failure:
+                    self._payloads[key] = failure
+                    continue
+                self._payloads[key] = payload
+                meta = {**payload["meta"], "unsubscribe": UNSUBSCRIBE_PLACEHOLDER}
+                self._bodies[key] = json.dumps({**payload, "meta": meta}, ensure_ascii=False, separators=(",", ":"))
+
     def payload(self, key):
         """The Statuspage webhook payload of the event ``key`` (``meta.unsubscribe`` is the caller's)."""
-        if key not in self._payloads:
-            with translation.override(settings.LANGUAGE_CODE):
-                self._payloads[key] = self._build(key)
-        return self._payloads[key]
+        self.prepare([key])
+        built = self._payloads[key]
+        if isinstance(built, Failure):
+            raise built
+        return built
 
     def _build(self, key):
         kind, _sep, pk = key.rpartition("-")
@@ -327,6 +371,13 @@ class Messages:
             raise Failure(f"unknown event {key}", permanent=True)
         return payload
 
+    def body(self, key, unsubscribe_url):
+        """The payload of ``key`` as the bytes posted, with this subscription's unsubscribe link: serialised once
+        per event, the link put in its place (``meta`` comes first, so the first placeholder is the link's)."""
+        self.payload(key)  # raises the event's Failure, if it has one
+        text = self._bodies[key].replace(json.dumps(UNSUBSCRIBE_PLACEHOLDER), json.dumps(unsubscribe_url), 1)
+        return text.encode("utf-8")
+
     def text(self, row):
         """(title, body) of a chat message about the row's event, read off its webhook payload."""
         if row.kind == EndpointDelivery.Kind.TEST:
@@ -354,14 +405,20 @@ def record(outcome, now=None):
     mine = EndpointDelivery.objects.filter(status=EndpointDelivery.Status.SENDING)
     status = EndpointDelivery.Status
     with transaction.atomic():
+        by_answer = {}
         for pk, answer in outcome.sent:
-            mine.filter(id=pk).update(
+            by_answer.setdefault(answer, []).append(pk)
+        for answer, ids in by_answer.items():
+            mine.filter(id__in=ids).update(
                 status=status.SENT, sent_at=now, lease_until=None, last_error="", response_status=answer
             )
         for pk, reason, answer in outcome.failed:
             mine.filter(id=pk).update(status=status.FAILED, lease_until=None, last_error=reason, response_status=answer)
+        by_reason = {}
         for pk, reason in outcome.skipped:
-            mine.filter(id=pk).update(status=status.SKIPPED, lease_until=None, last_error=reason[:500])
+            by_reason.setdefault(reason[:500], []).append(pk)
+        for reason, ids in by_reason.items():
+            mine.filter(id__in=ids).update(status=status.SKIPPED, lease_until=None, last_error=reason)
         for pk, reason, attempts, answer in outcome.retry:
             mine.filter(id=pk).update(
                 status=status.PENDING,

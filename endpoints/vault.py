@@ -6,6 +6,7 @@ decrypt, so a key rotation that keeps the old key as a fallback loses nothing.
 
 import base64
 import secrets as random
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -26,7 +27,13 @@ def _fernet(secret_key):
 
 
 def _keys():
-    return MultiFernet([_fernet(key) for key in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]])
+    return _keys_for(settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+
+
+@lru_cache(maxsize=4)
+def _keys_for(secret_key, fallbacks):
+    """The keys derived once per SECRET_KEY and fallbacks (HKDF costs more than the decryption)."""
+    return MultiFernet([_fernet(key) for key in [secret_key, *fallbacks]])
 
 
 def encrypt(text):

@@ -397,6 +397,8 @@ WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS")
 WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=1, maximum=24 * 7)
 # The owner is emailed once an endpoint has been failing this long.
 WEBHOOK_FAILING_NOTICE_MINUTES = env_int("WEBHOOK_FAILING_NOTICE_MINUTES", 60, minimum=1, maximum=24 * 60)
+# How many endpoints one worker posts to at the same time (each endpoint's own events go one after another).
+ENDPOINT_SEND_THREADS = env_int("ENDPOINT_SEND_THREADS", 16, minimum=1, maximum=128)
 # meta.documentation of every payload; empty: the site's API docs.
 WEBHOOK_DOCUMENTATION_URL = env_str("WEBHOOK_DOCUMENTATION_URL", "")
 

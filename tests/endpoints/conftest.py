@@ -85,11 +85,15 @@ def _handler(receiver):
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    request_queue_size = 128  # a worker posts to many endpoints at once
+
+
 @pytest.fixture
 def receiver():
     """A webhook receiver on 127.0.0.1 in a thread; ``receiver.url`` is its endpoint."""
     state = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server = Server(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
