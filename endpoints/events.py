@@ -6,6 +6,7 @@ not a signal told it. ``notifiable_updates`` is the one place that says which in
 
 from django.db.models import Prefetch
 
+from endpoints.statuses import WINDOW_CHANGES, incident_statuses
 from maintenance.models import AuditEvent, IncidentUpdate, Region
 
 # Always news: announcing, starting and completing a window. News once the window is announced: moving,
@@ -38,7 +39,7 @@ def notifiable_updates(since, until):
     return (
         IncidentUpdate.objects.filter(created_at__gte=since, created_at__lte=until)
         .select_related("incident")
-        .prefetch_related(Prefetch("incident__regions", queryset=Region.objects.only("id")))
+        .prefetch_related(Prefetch("incident__regions", queryset=Region.objects.only("id")), "incident__updates")
         .order_by("created_at", "id")
     )
 
@@ -53,3 +54,22 @@ def event_key(event):
     if isinstance(event, IncidentUpdate):
         return f"incident-update-{event.pk}"
     return f"window-event-{event.pk}"
+
+
+def component_changes(event):
+    """``[(region id, old status, new status)]``: the regions whose status the event changed (Statuspage's component
+    updates). An incident update changes them when it opens, resolves or reopens the incident; a window's start and
+    completion change its region's."""
+    if isinstance(event, IncidentUpdate):
+        incident = event.incident
+        old, new = incident_statuses(incident, incident.updates.all())[event.pk]
+        region_ids = [region.pk for region in incident.regions.all()]
+    else:
+        old, new = WINDOW_CHANGES.get(event.action, (None, None))
+        region_ids = [event.window.region_id]
+    return [] if old == new else [(region_id, old, new) for region_id in region_ids]
+
+
+def component_key(event, region_id):
+    """The outbox's name for a region's status change caused by ``event``."""
+    return f"component:{event_key(event)}:region-{region_id}"

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone, translation
 
-from endpoints import channels, http, notices, queueing, signing, vault
+from endpoints import channels, events, http, notices, queueing, signing, vault
 from endpoints.guard import UnsafeURL
 from endpoints.models import EndpointDelivery, WebhookSubscription
 from endpoints.payloads import PageState
@@ -343,33 +343,45 @@ class Messages:
         return built
 
     def _build(self, key):
-        kind, _sep, pk = key.rpartition("-")
         payload = self.state.envelope(unsubscribe_url=None)
+        if key.startswith("component:"):
+            _component, event_key, region = key.split(":")
+            event = self._event(event_key)
+            region_id = int(region.removeprefix("region-"))
+            changes = {pk: (old, new) for pk, old, new in events.component_changes(event)}
+            regions = [event.window.region] if isinstance(event, AuditEvent) else event.incident.regions.all()
+            found = [r for r in regions if r.pk == region_id]
+            if region_id not in changes or not found:
+                raise Failure(f"the event no longer changes region {region_id}", permanent=True)
+            ident = f"{event_key}-region-{region_id}"
+            payload.update(self.state.component_update(found[0], *changes[region_id], event.created_at, ident))
+        elif key.startswith("incident-update-"):
+            payload["incident"] = self.state.incident(self._event(key))
+        else:
+            payload["incident"] = self.state.maintenance(self._event(key))
+        return payload
+
+    def _event(self, key):
+        """The IncidentUpdate or AuditEvent that ``key`` names, with what its payload reads; a permanent Failure if
+        it is gone."""
+        kind, _sep, pk = key.rpartition("-")
         if kind == "incident-update":
-            update = (
-                IncidentUpdate.objects.select_related("incident")
-                .prefetch_related("incident__updates", "incident__regions")
-                .filter(pk=pk)
-                .first()
+            rows = IncidentUpdate.objects.select_related("incident").prefetch_related(
+                "incident__updates", "incident__regions"
             )
-            if update is None:
-                raise Failure("the incident update no longer exists", permanent=True)
-            payload["incident"] = self.state.incident(update)
         elif kind == "window-event":
-            event = (
-                AuditEvent.objects.select_related("window__region")
-                .prefetch_related(Prefetch("window__audit_events", queryset=AuditEvent.objects.order_by("id")))
-                .filter(pk=pk)
-                .first()
+            rows = AuditEvent.objects.select_related("window__region").prefetch_related(
+                Prefetch("window__audit_events", queryset=AuditEvent.objects.order_by("id"))
             )
-            if event is None:
-                raise Failure("the window event no longer exists", permanent=True)
-            for sibling in event.window.audit_events.all():
-                sibling.window = event.window
-            payload["incident"] = self.state.maintenance(event)
         else:
             raise Failure(f"unknown event {key}", permanent=True)
-        return payload
+        event = rows.filter(pk=pk).first() if pk.isdigit() else None
+        if event is None:
+            raise Failure(f"the event {key} no longer exists", permanent=True)
+        if kind == "window-event":
+            for sibling in event.window.audit_events.all():
+                sibling.window = event.window
+        return event
 
     def body(self, key, unsubscribe_url):
         """The payload of ``key`` as the bytes posted, with this subscription's unsubscribe link: serialised once

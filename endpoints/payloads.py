@@ -16,19 +16,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from endpoints.events import WINDOW_ACTIONS, is_notified
+from endpoints.statuses import COMPONENT_STATUS, MAINTENANCE, OPERATIONAL, incident_statuses
 from maintenance.models import Incident
 from maintenance.rule import local_month
-from maintenance.state import IMPACT_STATE, RegionState, region_states, worst
+from maintenance.state import RegionState, region_states, worst
 
-# Statuspage's words for a component's status and the page's indicator; clients match on them, so they stay English.
-COMPONENT_STATUS = {
-    RegionState.OPERATIONAL: "operational",
-    RegionState.UNDER_MAINTENANCE: "under_maintenance",
-    RegionState.DEGRADED_PERFORMANCE: "degraded_performance",
-    RegionState.OVERRUNNING: "partial_outage",
-    RegionState.PARTIAL_OUTAGE: "partial_outage",
-    RegionState.MAJOR_OUTAGE: "major_outage",
-}
+# Statuspage's words for the page's indicator; clients match on them, so they stay English.
 INDICATOR = {
     RegionState.OPERATIONAL: ("none", "All Systems Operational"),
     RegionState.UNDER_MAINTENANCE: ("maintenance", "Service Under Maintenance"),
@@ -45,8 +38,6 @@ EVENT_STATUS = {
     "complete": "completed",
     "cancel": "completed",
 }
-OPERATIONAL = "operational"
-MAINTENANCE = "under_maintenance"
 
 
 def timestamp(value):
@@ -127,12 +118,8 @@ class PageState:
         updates.sort(key=lambda u: (u.created_at, u.pk), reverse=True)
         regions = sorted(incident.regions.all(), key=lambda region: (region.position, region.slug))
         region_ids = [region.pk for region in regions]
-        open_status = COMPONENT_STATUS[IMPACT_STATE[incident.impact]]
-        before, affected = OPERATIONAL, {}
-        for told in reversed(updates):
-            after = OPERATIONAL if told.status == Incident.Status.RESOLVED else open_status
-            affected[told.pk] = self.affected(region_ids, before, after)
-            before = after
+        statuses = incident_statuses(incident, updates)
+        affected = {pk: self.affected(region_ids, *change) for pk, change in statuses.items()}
         ident = f"incident-{incident.pk}"
         month = min((local_month(incident.started_at, region.zone) for region in regions), default=None)
         monitoring = [u.created_at for u in updates if u.status == Incident.Status.MONITORING]
@@ -151,6 +138,20 @@ class PageState:
             "page_id": self.page_id,
             "incident_updates": [self._update(u, ident, affected[u.pk], is_notified(u)) for u in updates],
             "components": self.components_of(region_ids),
+        }
+
+    def component_update(self, region, old_status, new_status, at, ident):
+        """Statuspage's ``component_update`` and ``component`` of a region whose status changed at ``at``."""
+        component = {"id": f"region-{region.pk}", "name": region.name}
+        return {
+            "component_update": {
+                "created_at": timestamp(at),
+                "new_status": new_status,
+                "old_status": old_status,
+                "id": ident,
+                "component_id": component["id"],
+            },
+            "component": {"created_at": timestamp(region.created_at), **component, "status": new_status},
         }
 
     def maintenance(self, event):

@@ -59,17 +59,25 @@ def _fan_out(event, topic, region_ids, now):
     key = events.event_key(event)
     rows = [dict(subscription_id=pk) for pk in sorted(set(subscriptions))]
     rows += [dict(channel_id=pk) for pk in sorted(set(channels))]
-    EndpointDelivery.objects.bulk_create(
-        [
+    deliveries = [
+        EndpointDelivery(event=key, topic=topic, event_at=at, created_at=now, kind=EndpointDelivery.Kind.EVENT, **row)
+        for row in rows
+    ]
+    # Webhooks also get Statuspage's component update for each region whose status the event changed, after it.
+    for region_id, _old, _new in events.component_changes(event):
+        deliveries += [
             EndpointDelivery(
-                event=key, topic=topic, event_at=at, created_at=now, kind=EndpointDelivery.Kind.EVENT, **row
+                subscription_id=pk,
+                event=events.component_key(event, region_id),
+                topic=topic,
+                event_at=at,
+                created_at=now,
+                kind=EndpointDelivery.Kind.EVENT,
             )
-            for row in rows
-        ],
-        batch_size=INSERT_BATCH,
-        ignore_conflicts=True,
-    )
-    return len(rows)
+            for pk in sorted(set(subscriptions.filter(regions=region_id)))
+        ]
+    EndpointDelivery.objects.bulk_create(deliveries, batch_size=INSERT_BATCH, ignore_conflicts=True)
+    return len(deliveries)
 
 
 def _owner_notices(now):

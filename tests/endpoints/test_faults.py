@@ -40,18 +40,25 @@ def test_an_endpoint_down_for_a_while_then_back_gets_every_event_once_in_order(
     oldest = EndpointDelivery.objects.filter(subscription=subscription, kind="event").order_by("event_at").first()
     assert tried == {oldest.webhook_id}
     receiver.default = 200
+    back = len(receiver.requests)
     for _hour in range(6):
         clock.shift(timedelta(hours=1))
         tick()
-    mine = [payload for path, payload in receiver.delivered_to if path == "/hooks/offpeak"]
+    mine = [payload for path, payload in receiver.delivered_to if path == "/hooks/offpeak" and "incident" in payload]
     told = [(p["incident"]["name"], p["incident"]["status"]) for p in mine]
     expected = [(title, "investigating") for title in titles]
     expected[3] = (titles[3], "resolved")
     assert told == expected
-    ids = [headers["webhook-id"] for path, headers, _ in receiver.requests if path == "/hooks/offpeak"]
-    assert len(set(ids)) == 6
-    assert EndpointDelivery.objects.filter(subscription=subscription, kind="event", status="sent").count() == 6
-    assert EndpointDelivery.objects.filter(subscription=other, kind="event", status="sent").count() == 6
+    ids = [headers["webhook-id"] for path, headers, _ in receiver.requests[back:] if path == "/hooks/offpeak"]
+    # Six incident updates and six component updates (five incidents opened, one resolved), each once.
+    assert len(ids) == len(set(ids)) == 12
+    assert EndpointDelivery.objects.filter(subscription=subscription, kind="event", status="sent").count() == 12
+    assert EndpointDelivery.objects.filter(subscription=other, kind="event", status="sent").count() == 12
+    components = [
+        p["component_update"] for path, p in receiver.delivered_to if path == "/hooks/offpeak" and "component" in p
+    ]
+    opened, resolved = ("operational", "degraded_performance"), ("degraded_performance", "operational")
+    assert [(c["old_status"], c["new_status"]) for c in components] == [opened] * 3 + [resolved] + [opened] * 2
     assert receiver.rejected == []
     subscription.refresh_from_db()
     assert subscription.failing_since is None and subscription.state == "active"
@@ -72,7 +79,7 @@ def test_a_name_that_resolves_to_a_refused_address_at_send_time_gets_nothing(
 
     monkeypatch.setattr(socket, "getaddrinfo", rebound)
     tick()
-    row = EndpointDelivery.objects.get(kind="event")
+    row = EndpointDelivery.objects.get(event__startswith="incident-update-")
     assert row.status == "pending"
     assert row.last_error == "The URL's host resolves to a private or reserved address (10.0.0.7)."
     assert receiver.requests == []

@@ -101,3 +101,20 @@ def test_a_planned_windows_changes_are_not_news(clock, window, make_subscription
     clock.shift(timedelta(minutes=1))
     lifecycle.reschedule(window, window.starts_at + timedelta(hours=1), window.ends_at + timedelta(hours=1))
     assert schedule.create_due()["event"] == 0
+
+
+def test_a_window_start_tells_webhooks_its_region_is_under_maintenance(clock, window, receiver, make_subscription):
+    make_subscription(receiver.url, receiver=receiver, topics=["maintenance"])
+    clock.shift(timedelta(minutes=1))
+    lifecycle.announce(window)
+    schedule.create_due()
+    outbox.dispatch(enqueue=outbox.send_chunk)
+    clock.move_to(window.starts_at)
+    lifecycle.start(window)
+    schedule.create_due()
+    outbox.dispatch(enqueue=outbox.send_chunk)
+    told = [(p["incident"]["status"] if "incident" in p else p["component"]["status"]) for p in receiver.delivered]
+    assert told == ["scheduled", "in_progress", "under_maintenance"]
+    update = receiver.delivered[2]["component_update"]
+    assert (update["old_status"], update["new_status"]) == ("operational", "under_maintenance")
+    assert update["component_id"] == f"region-{window.region_id}"

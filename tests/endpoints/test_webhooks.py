@@ -30,8 +30,8 @@ def test_an_incident_reaches_the_endpoint_signed_once(clock, regions, receiver, 
     run()
     run()  # the beat firing twice sends nothing twice
     assert receiver.rejected == []
-    assert len(receiver.delivered) == 1
-    payload = receiver.delivered[0]
+    assert len(receiver.delivered) == 2  # the incident, then its region's component update
+    payload, component = receiver.delivered
     assert set(payload) == {"meta", "page", "incident"}
     assert set(payload["meta"]) == {"unsubscribe", "documentation", "generated_at"}
     assert payload["meta"]["unsubscribe"].startswith("http://127.0.0.1:8000/webhooks/unsubscribe/")
@@ -40,9 +40,24 @@ def test_an_incident_reaches_the_endpoint_signed_once(clock, regions, receiver, 
     assert payload["incident"]["id"] == f"incident-{incident.pk}"
     assert payload["incident"]["status"] == "investigating"
     assert [u["body"] for u in payload["incident"]["incident_updates"]] == ["We are looking into it."]
+    assert set(component) == {"meta", "page", "component_update", "component"}
+    frankfurt = regions["eu-frankfurt"]
+    assert component["component_update"] == {
+        "created_at": payload["incident"]["created_at"],
+        "new_status": "partial_outage",
+        "old_status": "operational",
+        "id": f"incident-update-{incident.updates.get().pk}-region-{frankfurt.pk}",
+        "component_id": f"region-{frankfurt.pk}",
+    }
+    assert component["component"] == {
+        "created_at": payload["incident"]["components"][0]["created_at"],
+        "id": f"region-{frankfurt.pk}",
+        "name": "EU (Frankfurt)",
+        "status": "partial_outage",
+    }
     path, headers, _body = receiver.requests[0]
     assert path == "/hooks/offpeak"
-    row = EndpointDelivery.objects.get(subscription=subscription, kind="event")
+    row = EndpointDelivery.objects.get(subscription=subscription, event__startswith="incident-update-")
     assert headers["webhook-id"] == row.webhook_id
     assert headers["content-type"] == "application/json"
     assert row.status == "sent" and row.response_status == 200 and row.attempts == 1
@@ -53,15 +68,19 @@ def test_a_repeat_carries_the_same_webhook_id(clock, regions, receiver, make_sub
     receiver.answers = [500]
     open_incident(regions, clock)
     run()
-    row = EndpointDelivery.objects.get(kind="event")
+    row = EndpointDelivery.objects.get(event__startswith="incident-update-")
     assert row.status == "pending" and row.attempts == 1 and row.last_error == "HTTP 500: ok"
     clock.shift(timedelta(seconds=outbox.retry_delay(1)))
     run()
     row.refresh_from_db()
     assert row.status == "sent" and row.attempts == 2
     ids = [headers["webhook-id"] for _path, headers, _body in receiver.requests]
-    assert ids == [row.webhook_id, row.webhook_id]
-    assert len(receiver.delivered) == 1
+    component = EndpointDelivery.objects.get(event__startswith="component:")
+    assert ids == [row.webhook_id, row.webhook_id, component.webhook_id]
+    assert [set(payload) - {"meta", "page"} for payload in receiver.delivered] == [
+        {"incident"},
+        {"component_update", "component"},
+    ]
 
 
 def test_a_redirect_is_a_failure_and_is_not_followed(clock, regions, receiver, make_subscription):
@@ -69,7 +88,7 @@ def test_a_redirect_is_a_failure_and_is_not_followed(clock, regions, receiver, m
     receiver.answers = ["redirect"]
     open_incident(regions, clock)
     run()
-    row = EndpointDelivery.objects.get(kind="event")
+    row = EndpointDelivery.objects.get(event__startswith="incident-update-")
     assert (row.status, row.response_status, row.last_error) == ("pending", 302, "HTTP 302")
     assert [path for path, _h, _b in receiver.requests] == ["/hooks/offpeak"]  # /elsewhere never asked
     subscription.refresh_from_db()
@@ -88,7 +107,7 @@ def test_410_gone_disables_the_subscription_at_once_and_tells_the_owner(clock, r
     assert subscription.state_reason == "HTTP 410: ok"
     assert len(receiver.requests) == 1  # the second event is never tried
     events = EndpointDelivery.objects.filter(kind="event").order_by("event_at")
-    assert [row.status for row in events] == ["failed", "skipped"]
+    assert [row.status for row in events] == ["failed", "skipped", "skipped", "skipped"]
     run()  # the next tick emails the owner, once
     run()
     assert [message.subject for message in mail.outbox] == ["Your Offpeak webhook subscription was disabled"]
@@ -103,7 +122,7 @@ def test_no_answer_within_the_timeout_is_a_failure(clock, regions, receiver, mak
     open_incident(regions, clock)
     run()
     receiver.release.set()
-    row = EndpointDelivery.objects.get(kind="event")
+    row = EndpointDelivery.objects.get(event__startswith="incident-update-")
     assert row.status == "pending" and "timed out" in row.last_error.lower()
 
 
@@ -117,13 +136,13 @@ def test_an_endpoint_failing_for_a_day_is_disabled_after_backoff_and_the_owner_h
     pauses = []
     for _tick in range(40):
         run()
-        row = EndpointDelivery.objects.get(kind="event")
+        row = EndpointDelivery.objects.get(event__startswith="incident-update-")
         if row.status != "pending":
             break
         pauses.append(row.next_attempt_at)
         clock.move_to(row.next_attempt_at)
     subscription.refresh_from_db()
-    row = EndpointDelivery.objects.get(kind="event")
+    row = EndpointDelivery.objects.get(event__startswith="incident-update-")
     assert row.status == "failed" and subscription.state == "disabled"
     gaps = [(later - earlier).total_seconds() for earlier, later in zip(pauses, pauses[1:], strict=False)]
     assert gaps[:4] == [120, 240, 480, 960]  # exponential backoff
@@ -143,21 +162,27 @@ def test_a_row_is_claimed_once_and_a_newer_event_waits_for_an_older_one(clock, r
     open_incident(regions, clock, title="First")
     open_incident(regions, clock, title="Second")
     schedule.create_due()
-    first, second = EndpointDelivery.objects.filter(subscription=subscription, kind="event").order_by("event_at")
-    assert [row.pk for row in outbox.claim([second.pk])] == []  # the older event still waits
-    assert [row.pk for row in outbox.claim([first.pk, second.pk])] == [first.pk, second.pk]
-    assert outbox.claim([first.pk, second.pk]) == []  # taken: a second worker gets nothing
+    rows = EndpointDelivery.objects.filter(subscription=subscription, kind="event").order_by("event_at", "id")
+    first, first_component, second, second_component = rows
+    assert first_component.event.startswith("component:incident-update-")
+    assert [row.pk for row in outbox.claim([second.pk])] == []  # the older events still wait
+    assert [row.pk for row in outbox.claim([first.pk, second.pk])] == [first.pk]
+    everything = [row.pk for row in rows]
+    assert outbox.claim(everything) == []  # the first is in flight: nothing after it may overtake it
     first.refresh_from_db()
     assert (first.status, first.attempts) == ("sending", 1)
+    outbox.record(outbox.Outcome(sent=[(first.pk, 200)]))
+    assert [row.pk for row in outbox.claim(everything)] == everything[1:]
+    assert outbox.claim(everything) == []  # taken: a second worker gets nothing
 
 
 def test_scheduling_twice_creates_each_row_once(clock, regions, make_subscription, make_channel):
     make_subscription("http://127.0.0.1:9/hooks")
     make_channel("json://127.0.0.1:9/chat")
     open_incident(regions, clock)
-    assert schedule.create_due()["event"] == 2
+    assert schedule.create_due()["event"] == 3  # the incident to both, its component update to the webhook
     schedule.create_due()
-    assert EndpointDelivery.objects.filter(kind="event").count() == 2
+    assert EndpointDelivery.objects.filter(kind="event").count() == 3
 
 
 def test_news_before_the_subscription_was_confirmed_is_not_sent(clock, regions, make_subscription):
