@@ -12,7 +12,7 @@ class EndpointsConfig(AppConfig):
         from endpoints import channels, receivers, tasks  # noqa: F401  (registers the tasks queueing names)
         from maintenance.signals import window_changed
 
-        window_changed.connect(receivers.window_changed, dispatch_uid="endpoints.window_changed")
+        window_changed.connect(receivers.news, dispatch_uid="endpoints.window_changed")
         # apprise's log lines may quote a channel URL and its tokens: they stay out of the project's handlers.
         logging.getLogger(channels.APPRISE_LOGGER).propagate = False
         for name in channels.QUIET_LOGGERS:

@@ -1,6 +1,7 @@
 """Subscribing an endpoint: the API, the owner's confirmation by email, unsubscribing, and bad input."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -9,6 +10,7 @@ from standardwebhooks.webhooks import Webhook
 from endpoints import outbox, schedule
 from endpoints.models import EndpointDelivery, WebhookSubscription
 from endpoints.notices import confirm_url, unsubscribe_url
+from maintenance import lifecycle
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/webhooks/"
@@ -135,3 +137,15 @@ def test_a_body_that_is_not_an_object_is_a_400(client, regions):
     response = client.post(API, [1, 2], content_type="application/json")
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["body"]
+
+
+def test_a_window_change_runs_the_endpoint_scheduler_without_waiting_for_the_beat(
+    clock, window, make_subscription, eager, django_capture_on_commit_callbacks
+):
+    subscription = make_subscription("http://127.0.0.1:9/hooks")
+    clock.shift(timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.announce(window)
+    row = EndpointDelivery.objects.get(subscription=subscription, kind="event")
+    assert row.event == f"window-event-{window.audit_events.get(action='announce').pk}"
+    assert row.attempts == 1  # and it was tried at once (nothing listens on port 9)
