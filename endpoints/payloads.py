@@ -8,7 +8,6 @@ API's scheduled maintenance (``window-<pk>``, impact ``maintenance``, ``schedule
 updates being the window's audit events. The ids, names and value sets are the v2 API's, which the tests compare.
 """
 
-import hashlib
 from datetime import UTC
 
 from django.conf import settings
@@ -16,20 +15,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from endpoints.events import WINDOW_ACTIONS, is_notified
-from endpoints.statuses import COMPONENT_STATUS, MAINTENANCE, OPERATIONAL, incident_statuses
+from endpoints.statuses import INDICATOR, MAINTENANCE, OPERATIONAL, component, incident_statuses, page_id
 from maintenance.models import Incident
 from maintenance.rule import local_month
-from maintenance.state import RegionState, region_states, worst
+from maintenance.state import region_states, worst
 
-# Statuspage's words for the page's indicator; clients match on them, so they stay English.
-INDICATOR = {
-    RegionState.OPERATIONAL: ("none", "All Systems Operational"),
-    RegionState.UNDER_MAINTENANCE: ("maintenance", "Service Under Maintenance"),
-    RegionState.DEGRADED_PERFORMANCE: ("minor", "Minor Service Outage"),
-    RegionState.OVERRUNNING: ("major", "Partial System Outage"),
-    RegionState.PARTIAL_OUTAGE: ("major", "Partial System Outage"),
-    RegionState.MAJOR_OUTAGE: ("critical", "Major Service Outage"),
-}
 # A window event's maintenance status after it; a cancelled maintenance is over, which Statuspage calls completed.
 EVENT_STATUS = {
     "announce": "scheduled",
@@ -45,16 +35,6 @@ def timestamp(value):
     if value is None:
         return None
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def page_id():
-    """The page's id as the v2 API gives it: 12 base-36 characters of the SHA-256 of SITE_URL."""
-    digest = int(hashlib.sha256(settings.SITE_URL.encode()).hexdigest(), 16)
-    chars = []
-    for _position in range(12):
-        digest, index = divmod(digest, 36)
-        chars.append("0123456789abcdefghijklmnopqrstuvwxyz"[index])
-    return "".join(chars)
 
 
 class PageState:
@@ -74,22 +54,12 @@ class PageState:
         return {"id": self.page_id, "status_indicator": indicator, "status_description": description}
 
     def _component(self, region, state, position):
-        touched = [region.updated_at, *(w.updated_at for w in region.running)]
-        touched += [incident.updated_at for incident in region.open_incidents]
+        raw = component(region, state, position, self.page_id)
         return {
-            "id": f"region-{region.pk}",
-            "name": region.name,
-            "status": COMPONENT_STATUS[state],
-            "created_at": timestamp(region.created_at),
-            "updated_at": timestamp(max(touched)),
-            "position": position,
-            "description": f"{region.name} ({region.timezone})",
-            "showcase": True,
-            "start_date": region.created_at.date().isoformat(),
-            "group_id": None,
-            "page_id": self.page_id,
-            "group": False,
-            "only_show_if_degraded": False,
+            **raw,
+            "created_at": timestamp(raw["created_at"]),
+            "updated_at": timestamp(raw["updated_at"]),
+            "start_date": raw["start_date"].isoformat(),
         }
 
     def components_of(self, region_ids):
