@@ -37,7 +37,7 @@ def test_an_endpoint_down_for_a_while_then_back_gets_every_event_once_in_order(
     assert EndpointDelivery.objects.filter(subscription=subscription, status="sent").count() == 0
     # Only the oldest event was ever tried while the endpoint was down: the others wait behind it.
     tried = {headers["webhook-id"] for path, headers, _ in receiver.requests if path == "/hooks/offpeak"}
-    oldest = EndpointDelivery.objects.filter(subscription=subscription, kind="event").order_by("event_at").first()
+    oldest = EndpointDelivery.objects.filter(subscription=subscription, kind="event").order_by("event_at", "id").first()
     assert tried == {oldest.webhook_id}
     receiver.default = 200
     back = len(receiver.requests)
