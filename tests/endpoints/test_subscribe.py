@@ -149,3 +149,10 @@ def test_a_window_change_runs_the_endpoint_scheduler_without_waiting_for_the_bea
     row = EndpointDelivery.objects.get(subscription=subscription, kind="event")
     assert row.event == f"window-event-{window.audit_events.get(action='announce').pk}"
     assert row.attempts == 1  # and it was tried at once (nothing listens on port 9)
+
+
+def test_the_owners_signed_links_never_reach_a_log_line():
+    from notifications.logs import redact
+
+    line = '"GET /webhooks/confirm/abc123:1xQ:sig/ HTTP/1.1" 200; POST /webhooks/unsubscribe/def456:1x:s/'
+    assert redact(line) == '"GET /webhooks/confirm/[token]/ HTTP/1.1" 200; POST /webhooks/unsubscribe/[token]/'
