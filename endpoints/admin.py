@@ -106,7 +106,7 @@ class ChannelAdmin(admin.ModelAdmin):
     def topic_list(self, channel):
         return ", ".join(channel.topics)
 
-    @admin.action(description=_("Send a test message to the selected channels"), permissions=["view"])
+    @admin.action(description=_("Send a test message to the selected channels"), permissions=["change"])
     def send_test_message(self, request, queryset):
         count = subscriptions.send_test_message(list(queryset.values_list("pk", flat=True)))
         self.message_user(

@@ -279,7 +279,7 @@ def _send_webhook(row, messages, now):
         raise Failure(str(exc), permanent=True) from None
     headers = {
         "Content-Type": "application/json",
-        "User-Agent": f"{settings.SITE_NAME}-Webhooks/1",
+        "User-Agent": f"Offpeak-Webhooks/1 (+{settings.SITE_URL})",
         **signing.headers(secret, row.webhook_id, now, body),
     }
     try:

@@ -60,6 +60,7 @@ def test_an_incident_reaches_the_endpoint_signed_once(clock, regions, receiver, 
     row = EndpointDelivery.objects.get(subscription=subscription, event__startswith="incident-update-")
     assert headers["webhook-id"] == row.webhook_id
     assert headers["content-type"] == "application/json"
+    assert headers["user-agent"] == "Offpeak-Webhooks/1 (+http://127.0.0.1:8000)"
     assert row.status == "sent" and row.response_status == 200 and row.attempts == 1
 
 
