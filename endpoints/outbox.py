@@ -218,7 +218,10 @@ def _send_stream(stream, messages, now, mail=None):
             else:
                 _send_to_channel(row, messages)
                 outcome.sent.append((row.pk, None))
-        except Failure as failure:
+        except Exception as exc:  # whatever went wrong is recorded on the row and retried; the chunk carries on
+            if not isinstance(exc, Failure):
+                logger.exception("endpoint delivery %s raised", row.pk)
+            failure = exc if isinstance(exc, Failure) else Failure(f"{type(exc).__name__}: {exc}")
             _failed(row, failure, outcome, now)
             outcome.released += [later.pk for later in stream[index + 1 :]]
             break

@@ -192,3 +192,25 @@ def test_news_before_the_subscription_was_confirmed_is_not_sent(clock, regions, 
     make_subscription("http://127.0.0.1:9/hooks")
     schedule.create_due()
     assert EndpointDelivery.objects.filter(kind="event").count() == 0
+
+
+def test_an_unexpected_error_is_recorded_on_the_row_and_the_other_endpoints_still_get_theirs(
+    clock, regions, receiver, make_subscription, monkeypatch
+):
+    broken = make_subscription(receiver.url.replace("offpeak", "broken"), receiver=receiver)
+    fine = make_subscription(receiver.url, receiver=receiver)
+    real = outbox.signing.headers
+
+    def headers(secret, message_id, when, body):
+        if secret == broken.secret:
+            raise ValueError("a bad secret")
+        return real(secret, message_id, when, body)
+
+    monkeypatch.setattr(outbox.signing, "headers", headers)
+    open_incident(regions, clock)
+    run()
+    rows = EndpointDelivery.objects.filter(event__startswith="incident-update-")
+    assert {row.subscription_id: (row.status, row.last_error) for row in rows} == {
+        broken.pk: ("pending", "ValueError: a bad secret"),
+        fine.pk: ("sent", ""),
+    }
