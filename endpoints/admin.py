@@ -2,13 +2,13 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from endpoints import subscriptions
 from endpoints.models import Channel, EndpointDelivery, WebhookSubscription
-from endpoints.outbox import STREAM_KINDS, WAITING
+from endpoints.outbox import STREAM_KINDS
+from endpoints.progress import endpoint_progress
 
 
 @admin.register(WebhookSubscription)
@@ -119,47 +119,6 @@ class ChannelAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
-
-
-def endpoint_progress():
-    """Per endpoint with deliveries: sent, pending, retrying and failed counts and its last error, failing first.
-
-    Two queries: one per kind of endpoint.
-    """
-    stream = Q(deliveries__kind__in=STREAM_KINDS)
-    counts = {
-        "sent": Count("deliveries", filter=stream & Q(deliveries__status=EndpointDelivery.Status.SENT)),
-        "pending": Count("deliveries", filter=stream & Q(deliveries__status__in=WAITING, deliveries__attempts=0)),
-        "retrying": Count("deliveries", filter=stream & Q(deliveries__status__in=WAITING, deliveries__attempts__gt=0)),
-        "failed": Count("deliveries", filter=stream & Q(deliveries__status=EndpointDelivery.Status.FAILED)),
-    }
-    rows = []
-    for subscription in WebhookSubscription.objects.filter(
-        pk__in=EndpointDelivery.objects.values("subscription_id")
-    ).annotate(**counts):
-        rows.append(_progress_row(_("webhook"), subscription.url, subscription.get_state_display(), subscription))
-        rows[-1]["last_error"] = subscription.last_error
-    channel_error = (
-        EndpointDelivery.objects.filter(channel=OuterRef("pk"), status__in=[*WAITING, EndpointDelivery.Status.FAILED])
-        .exclude(last_error="")
-        .order_by("-id")
-        .values("last_error")[:1]
-    )
-    channel_rows = Channel.objects.filter(pk__in=EndpointDelivery.objects.values("channel_id"))
-    for channel in channel_rows.annotate(**counts, error=Subquery(channel_error)):
-        state = _("active") if channel.active else _("inactive")
-        rows.append(_progress_row(_("channel"), f"{channel.name} ({channel.url_hint})", state, channel))
-        rows[-1]["last_error"] = channel.error or ""
-    return sorted(rows, key=lambda row: (not row["last_error"], -row["failed"] - row["retrying"], row["name"]))
-
-
-def _progress_row(kind, name, state, endpoint):
-    return {
-        "kind": kind,
-        "name": name,
-        "state": state,
-        **{key: getattr(endpoint, key) for key in ("sent", "pending", "retrying", "failed")},
-    }
 
 
 @admin.register(EndpointDelivery)

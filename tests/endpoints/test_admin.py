@@ -127,3 +127,36 @@ def test_the_delivery_view_reads_a_fixed_number_of_queries(
         rows = endpoint_progress()
     assert len(rows) == 6
     assert sorted(row["pending"] for row in rows) == [1, 1, 1, 2, 2, 2]  # webhooks also get the component update
+
+
+def test_the_release_night_page_counts_the_webhooks_and_chat_messages_of_each_window(
+    clock, window, receiver, make_subscription, make_channel
+):
+    from django.contrib import admin
+
+    from maintenance import lifecycle
+    from maintenance.models import Window
+
+    make_subscription(receiver.url, receiver=receiver, topics=["maintenance"])
+    make_channel(f"json://127.0.0.1:{receiver.port}/chat")
+    clock.shift(timedelta(minutes=1))
+    lifecycle.announce(window)
+    schedule.create_due()
+    outbox.dispatch(enqueue=outbox.send_chunk)
+    clock.move_to(window.starts_at)
+    lifecycle.start(window)
+    schedule.create_due()  # the start (and its component update) wait
+    progress = admin.site._registry[Window].notice_progress([window])[window.pk]
+    endpoints = {row["kind"]: row for row in progress if row["kind"] in ("webhook", "chat")}
+    assert {k: endpoints["webhook"][k] for k in ("sent", "pending", "failed", "other", "total")} == {
+        "sent": 1,
+        "pending": 2,
+        "failed": 0,
+        "other": 0,
+        "total": 3,
+    }
+    assert (endpoints["chat"]["sent"], endpoints["chat"]["pending"], endpoints["chat"]["label"]) == (
+        1,
+        1,
+        "Chat channels",
+    )
