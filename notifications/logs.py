@@ -1,6 +1,7 @@
 """Signed subscription links are credentials: no log line carries one.
 
-``redact`` replaces the token in every confirm, manage and unsubscribe path with ``[token]``. ``RedactLinks`` does it
+``redact`` replaces the token in every confirm, manage and unsubscribe path (of email subscriptions,
+``/subscription/...``, and of webhook subscriptions, ``/webhooks/...``) with ``[token]``. ``RedactLinks`` does it
 to every record a logging handler writes (the settings put it on each handler), and gunicorn's access log uses
 ``redact`` too (``gunicorn.conf.py``). Pure: imports nothing from Django, so gunicorn's config can use it.
 """
@@ -8,7 +9,7 @@ to every record a logging handler writes (the settings put it on each handler), 
 import logging
 import re
 
-SIGNED_PATH = re.compile(r"(/subscription/(?:confirm|manage|unsubscribe)/)[^/?#\s\"']+")
+SIGNED_PATH = re.compile(r"(/(?:subscription|webhooks)/(?:confirm|manage|unsubscribe)/)[^/?#\s\"']+")
 TOKEN = "[token]"
 
 

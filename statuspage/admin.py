@@ -10,6 +10,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from endpoints.progress import window_progress
 from maintenance.admin import WindowAdmin
 from maintenance.admin.night import ReleaseNightMixin
 from maintenance.models import Window
@@ -28,7 +29,8 @@ class SiteWindowAdmin(ReleaseNightMixin, WindowNotificationsMixin, WindowAdmin):
 
     def notice_progress(self, windows):
         """Per window, per kind of notice (in the order the kinds are sent): how many of its deliveries were sent,
-        are waiting, failed, or were skipped or suppressed. One query for all the windows."""
+        are waiting, failed, or were skipped or suppressed; then the same for the webhooks and chat messages about
+        the window. Three queries for all the windows."""
         counts = {}
         rows = (
             Delivery.objects.filter(window__in=[window.pk for window in windows])
@@ -55,6 +57,8 @@ class SiteWindowAdmin(ReleaseNightMixin, WindowNotificationsMixin, WindowAdmin):
                 }
                 for kind, by_status in sorted(kinds.items(), key=lambda item: order.index(item[0]))
             ]
+        for window_id, rows in window_progress(windows).items():
+            progress.setdefault(window_id, []).extend(rows)  # then the webhooks and chat messages about it
         return progress
 
 

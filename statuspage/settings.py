@@ -33,6 +33,8 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+# Old keys, still accepted for signed links and still decrypting stored channel URLs and webhook secrets.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "maintenance",
     "notifications",
+    "endpoints",
     "statuspage",
 ]
 
@@ -249,6 +252,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {"task": "maintenance.tasks.purge_idempotency_keys", "schedule": crontab(minute=41)},
     "plan-windows": {"task": "maintenance.tasks.plan_windows", "schedule": crontab(minute=17, hour=3)},
     "notifications-schedule-due": {"task": "notifications.tasks.schedule_due", "schedule": 60.0},
+    "endpoints-schedule-due": {"task": "endpoints.tasks.schedule_due", "schedule": 60.0},
     "notifications-purge-unconfirmed": {
         "task": "notifications.tasks.purge_unconfirmed",
         "schedule": crontab(minute=41, hour=4),
@@ -386,6 +390,19 @@ SUBSCRIBE_RATE_PER_ADDRESS = env_pattern("SUBSCRIBE_RATE_PER_ADDRESS", "5/h", _R
 
 # The rate limits count on the 'default' cache (CACHE_URL): shared by every process unless it is locmem://.
 RATELIMIT_USE_CACHE = "default"
+
+# --- Webhooks and chat channels (docs/webhooks.md) ---------------------------------
+# Webhook endpoints must be https and resolve to public addresses only; these open that up for development and tests.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS")
+# A failing endpoint is retried with exponential backoff for this long, then its subscription is disabled.
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=1, maximum=24 * 7)
+# The owner is emailed once an endpoint has been failing this long.
+WEBHOOK_FAILING_NOTICE_MINUTES = env_int("WEBHOOK_FAILING_NOTICE_MINUTES", 60, minimum=1, maximum=24 * 60)
+# How many endpoints one worker posts to at the same time (each endpoint's own events go one after another).
+ENDPOINT_SEND_THREADS = env_int("ENDPOINT_SEND_THREADS", 16, minimum=1, maximum=128)
+# meta.documentation of every payload; empty: the site's API docs.
+WEBHOOK_DOCUMENTATION_URL = env_str("WEBHOOK_DOCUMENTATION_URL", "")
 
 # --- Integrations (docs/integrations.md) -------------------------------------------
 # Monitors open and resolve incidents through /api/v1/automation/alertmanager/ and /api/v1/automation/events/.

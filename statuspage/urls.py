@@ -33,6 +33,7 @@ urlpatterns = [
     path("badge.svg", badges.badge, name="badge"),
     path("badge/<slug:slug>.svg", badges.region_badge, name="region-badge"),
     path("", include("notifications.urls")),
+    path("", include("endpoints.urls")),
     # Only the configured ESP's tracking webhook, only with its secret (notifications.webhooks): closed by default.
     path("anymail/<slug:esp>/tracking/", webhooks.tracking, name="anymail-tracking"),
 ]

@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from endpoints.api import WebhookSubscriptionView
 from notifications.api import SubscriptionView
 from statuspage.api import automation, views
 from statuspage.api.incidents import IncidentViewSet
@@ -20,6 +21,7 @@ urlpatterns += [
     path("status/<slug:slug>/", cached_page(RegionStatusView.as_view()), name="api-region-status"),
     path("sla/", SlaView.as_view(), name="api-sla"),
     path("subscriptions/", SubscriptionView.as_view(), name="subscriptions"),
+    path("webhooks/", WebhookSubscriptionView.as_view(), name="webhooks"),
     path("automation/alertmanager/", automation.alertmanager_webhook, name="automation-alertmanager"),
     path("automation/events/", automation.monitor_event, name="automation-events"),
 ]

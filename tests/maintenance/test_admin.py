@@ -30,19 +30,26 @@ def texts(response):
 def test_release_managers_group_has_only_the_permissions_the_work_needs(db):
     group = Group.objects.get(name="Release managers")
     assert sorted(group.permissions.values_list("codename", flat=True)) == [
+        "add_channel",
         "add_freeze",
         "add_incident",
         "add_incidentupdate",
+        "change_channel",
         "change_freeze",
         "change_incident",
+        "change_webhooksubscription",
         "change_window",
+        "delete_channel",
         "delete_freeze",
         "manage_windows",
         "view_auditevent",
+        "view_channel",
+        "view_endpointdelivery",
         "view_freeze",
         "view_incident",
         "view_incidentupdate",
         "view_region",
+        "view_webhooksubscription",
         "view_window",
     ]
 

@@ -127,6 +127,7 @@ def test_the_beat_schedule_runs_every_periodic_task_and_each_is_registered(setti
         "maintenance.tasks.purge_idempotency_keys",
         "notifications.tasks.schedule_due",
         "notifications.tasks.purge_unconfirmed",
+        "endpoints.tasks.schedule_due",
     }
     assert tasks <= set(app.tasks)
 

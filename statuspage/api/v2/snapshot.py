@@ -1,34 +1,16 @@
 """What every ``/api/v2/`` response is built from: the page's state at one instant, in Statuspage's words."""
 
-import hashlib
-
 from django.conf import settings
 from django.db.models import Max, Prefetch, Q
 from django.urls import reverse
 
+from endpoints.statuses import COMPONENT_STATUS, INDICATOR, component, page_id
 from maintenance.models import AuditEvent, Incident, IncidentUpdate, Region, Window
 from maintenance.state import IMPACT_STATE, RegionState, region_states, worst
 from statuspage.feeds import headline
 from statuspage.months import incident_month
 
 RECENT = 50
-COMPONENT_STATUS = {
-    RegionState.OPERATIONAL: "operational",
-    RegionState.UNDER_MAINTENANCE: "under_maintenance",
-    RegionState.DEGRADED_PERFORMANCE: "degraded_performance",
-    RegionState.OVERRUNNING: "partial_outage",
-    RegionState.PARTIAL_OUTAGE: "partial_outage",
-    RegionState.MAJOR_OUTAGE: "major_outage",
-}
-# Statuspage's own indicator words; clients match on them, so they stay in English.
-INDICATOR = {
-    RegionState.OPERATIONAL: ("none", "All Systems Operational"),
-    RegionState.UNDER_MAINTENANCE: ("maintenance", "Service Under Maintenance"),
-    RegionState.DEGRADED_PERFORMANCE: ("minor", "Minor Service Outage"),
-    RegionState.OVERRUNNING: ("major", "Partial System Outage"),
-    RegionState.PARTIAL_OUTAGE: ("major", "Partial System Outage"),
-    RegionState.MAJOR_OUTAGE: ("critical", "Major Service Outage"),
-}
 MAINTENANCE_STATUS = {
     Window.Status.SCHEDULED: "scheduled",
     Window.Status.IN_PROGRESS: "in_progress",
@@ -47,17 +29,6 @@ NOTIFIED_EVENTS = {"announce", "reschedule", "start", "complete"}
 OPERATIONAL = "operational"
 MAINTENANCE = "under_maintenance"
 OVERRUN = COMPONENT_STATUS[RegionState.OVERRUNNING]
-
-
-def page_id():
-    """A stable 12-character id derived from the site's URL, like Statuspage's page ids."""
-    digest = int(hashlib.sha256(settings.SITE_URL.encode()).hexdigest(), 16)
-    alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
-    chars = []
-    for _ in range(12):
-        digest, index = divmod(digest, 36)
-        chars.append(alphabet[index])
-    return "".join(chars)
 
 
 class Snapshot:
@@ -88,23 +59,7 @@ class Snapshot:
         return {"indicator": indicator, "description": description}
 
     def _component(self, region, state, position):
-        changed = [region.updated_at]
-        changed += [w.updated_at for w in region.running] + [i.updated_at for i in region.open_incidents]
-        return {
-            "id": f"region-{region.pk}",
-            "name": region.name,
-            "status": COMPONENT_STATUS[state],
-            "created_at": region.created_at,
-            "updated_at": max(changed),
-            "position": position,
-            "description": f"{region.name} ({region.timezone})",
-            "showcase": True,
-            "start_date": region.created_at.date(),
-            "group_id": None,
-            "page_id": self.page_id,
-            "group": False,
-            "only_show_if_degraded": False,
-        }
+        return component(region, state, position, self.page_id)
 
     def _components_of(self, region_ids):
         return [self.components[pk] for pk in region_ids if pk in self.components]

@@ -1,0 +1,465 @@
+"""The endpoint outbox: queueing due rows, claiming them in order, posting them and recording what happened.
+
+The pattern is notifications' outbox: ``dispatch(now)`` queues chunks of claimable rows; ``send_chunk(ids)`` claims
+rows atomically (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL) under a lease, sends them and records the
+outcome. One rule more: the events of one endpoint go out in the order they happened. A row is claimed only when no
+older event row of its endpoint is still waiting, and when one fails the later ones in the chunk are put back.
+
+A webhook is a success on a 2xx answer within 10 seconds; anything else (a redirect, an error, no answer) is
+retried with exponential backoff until the endpoint has failed for WEBHOOK_RETRY_HOURS, then the subscription is
+disabled; a 410 Gone disables it at once. Its owner is emailed when it keeps failing and when it is disabled.
+"""
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import connection, transaction
+from django.db.models import F, Prefetch, Q
+from django.utils import timezone, translation
+
+from endpoints import channels, events, http, notices, queueing, signing, vault
+from endpoints.guard import UnsafeURL
+from endpoints.models import EndpointDelivery, WebhookSubscription
+from endpoints.payloads import PageState
+from maintenance.models import AuditEvent, IncidentUpdate
+from notifications.models import Delivery
+from notifications.transports import classify
+
+logger = logging.getLogger(__name__)
+
+RETRY_BASE_SECONDS = 60
+RETRY_CAP_SECONDS = 6 * 3600
+STREAM_KINDS = [EndpointDelivery.Kind.EVENT, EndpointDelivery.Kind.TEST]
+WAITING = [EndpointDelivery.Status.PENDING, EndpointDelivery.Status.SENDING]
+UNSUBSCRIBE_PLACEHOLDER = "\u0000unsubscribe\u0000"
+
+
+def retry_delay(attempts):
+    """Seconds before the next try after ``attempts`` tries: 1, 2, 4, ... minutes, at most 6 hours."""
+    return min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_CAP_SECONDS)
+
+
+# --- Queueing ----------------------------------------------------------------------------------------------------
+
+
+def dispatch(now=None, enqueue=None, endpoints=None):
+    """Queue send tasks for the claimable rows not queued recently (of ``endpoints`` only, a list of
+    (subscription ids, channel ids), queued or not); returns the row count."""
+    now = now or timezone.now()
+    enqueue = enqueue or queueing.send_chunk
+    due = EndpointDelivery.objects.filter(Delivery.claimable(now))
+    if endpoints is None:
+        requeue_before = now - timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+        due = due.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before))
+    else:
+        subscription_ids, channel_ids = endpoints
+        due = due.filter(Q(subscription_id__in=subscription_ids) | Q(channel_id__in=channel_ids))
+    ids = list(due.order_by("subscription_id", "channel_id", "event_at", "id").values_list("id", flat=True))
+    size = settings.DELIVERY_CHUNK_SIZE
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        EndpointDelivery.objects.filter(id__in=chunk).update(queued_at=now)
+        enqueue(chunk)
+    return len(ids)
+
+
+# --- Claiming ----------------------------------------------------------------------------------------------------
+
+
+def _stream(subscription_id, channel_id):
+    return ("subscription", subscription_id) if subscription_id else ("channel", channel_id)
+
+
+def claim(ids, now=None):
+    """Take the claimable rows among ``ids`` whose older events have gone; returns them, oldest first, with their
+    subscription or channel loaded."""
+    now = now or timezone.now()
+    lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    with transaction.atomic():
+        rows = EndpointDelivery.objects.filter(id__in=list(ids)).order_by().annotate(ok=Delivery.claimable(now))
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        found = rows.values_list("id", "subscription_id", "channel_id", "kind", "event_at", "ok")
+        candidates = {row[0]: row[1:5] for row in found if row[5]}
+        claimed = _in_order(candidates)
+        if not claimed:
+            return []
+        EndpointDelivery.objects.filter(id__in=claimed).update(
+            status=EndpointDelivery.Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
+        )
+        return list(
+            EndpointDelivery.objects.filter(id__in=claimed)
+            .select_related("subscription", "channel")
+            .prefetch_related("subscription__regions")
+            .order_by("event_at", "id")
+        )
+
+
+def _in_order(candidates):
+    """The candidates (``{id: (subscription, channel, kind, event_at)}``) no older waiting event row holds back."""
+    streamed = {pk: row for pk, row in candidates.items() if row[2] in STREAM_KINDS}
+    subscription_ids = {row[0] for row in streamed.values() if row[0]}
+    channel_ids = {row[1] for row in streamed.values() if row[1]}
+    first_waiting = {}
+    if streamed:
+        waiting = (
+            EndpointDelivery.objects.filter(Q(subscription_id__in=subscription_ids) | Q(channel_id__in=channel_ids))
+            .filter(kind__in=STREAM_KINDS, status__in=WAITING)
+            .exclude(id__in=list(candidates))
+            .values_list("subscription_id", "channel_id", "event_at", "id")
+        )
+        for subscription_id, channel_id, event_at, pk in waiting:
+            key = _stream(subscription_id, channel_id)
+            first_waiting[key] = min(first_waiting.get(key, (event_at, pk)), (event_at, pk))
+    return [
+        pk
+        for pk, (subscription_id, channel_id, kind, event_at) in candidates.items()
+        if pk not in streamed
+        or _stream(subscription_id, channel_id) not in first_waiting
+        or (event_at, pk) < first_waiting[_stream(subscription_id, channel_id)]
+    ]
+
+
+# --- Sending -----------------------------------------------------------------------------------------------------
+
+
+class Failure(Exception):
+    """A row could not be sent. ``gone``: the endpoint said 410 Gone; ``permanent``: trying again cannot help."""
+
+    def __init__(self, reason, *, status=None, gone=False, permanent=False):
+        super().__init__(reason)
+        self.reason = str(reason)[:500]
+        self.status = status
+        self.gone = gone
+        self.permanent = permanent
+
+
+@dataclass
+class Outcome:
+    """What happened to each row of a chunk, and to the endpoints, until ``record`` writes it down."""
+
+    sent: list = field(default_factory=list)  # (id, HTTP status or None)
+    retry: list = field(default_factory=list)  # (id, reason, attempts, HTTP status)
+    failed: list = field(default_factory=list)  # (id, reason, HTTP status)
+    skipped: list = field(default_factory=list)  # (id, reason)
+    released: list = field(default_factory=list)  # ids put back untried, behind a failed older event
+    healthy: set = field(default_factory=set)  # subscription ids that answered 2xx
+    failing: dict = field(default_factory=dict)  # subscription id: reason
+    disable: dict = field(default_factory=dict)  # subscription id: reason
+
+    def summary(self):
+        return {name: len(getattr(self, name)) for name in ("sent", "retry", "failed", "skipped", "released")}
+
+    def merge(self, other):
+        for name in ("sent", "retry", "failed", "skipped", "released"):
+            getattr(self, name).extend(getattr(other, name))
+        self.healthy |= other.healthy
+        self.failing.update(other.failing)
+        self.disable.update(other.disable)
+
+
+def send_chunk(ids, now=None):
+    """Claim, send and record the given rows. Safe to run twice with the same ids.
+
+    Each endpoint's rows go out one after another, in order; different endpoints are posted to at the same time, on
+    up to ENDPOINT_SEND_THREADS threads, so one slow endpoint does not hold up the others. The threads touch no
+    database: the payloads are built before, and the outcome recorded after.
+    """
+    now = now or timezone.now()
+    rows = claim(ids, now)
+    outcome = Outcome()
+    if not rows:
+        return outcome
+    messages = Messages(now)
+    messages.prepare(row.event for row in rows if row.kind == EndpointDelivery.Kind.EVENT)
+    streams, owners = {}, []
+    for row in rows:
+        if row.kind in STREAM_KINDS:
+            streams.setdefault(_stream(row.subscription_id, row.channel_id), []).append(row)
+        else:
+            owners.append(row)
+    if streams:
+        threads = min(settings.ENDPOINT_SEND_THREADS, len(streams))
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="endpoint-send") as pool:
+            for part in pool.map(partial(_send_stream, messages=messages, now=now), streams.values()):
+                outcome.merge(part)
+    if owners:
+        mail = get_connection()  # one connection for the chunk's owner emails, in this thread
+        for row in owners:
+            outcome.merge(_send_stream([row], messages, now, mail=mail))
+    record(outcome, now)
+    touched = ({r.subscription_id for r in rows if r.subscription_id}, {r.channel_id for r in rows if r.channel_id})
+    if outcome.sent:
+        dispatch(now, endpoints=touched)  # the next events of these endpoints, held back until now
+    return outcome
+
+
+def _send_stream(stream, messages, now, mail=None):
+    """Send one endpoint's rows in order, stopping at the first failure; returns their Outcome."""
+    outcome = Outcome()
+    for index, row in enumerate(stream):
+        reason = _skip_reason(row)
+        if reason:
+            outcome.skipped.append((row.pk, reason))
+            continue
+        try:
+            if row.kind in EndpointDelivery.OWNER_KINDS:
+                _send_notice(row, mail)
+                outcome.sent.append((row.pk, None))
+            elif row.subscription_id:
+                outcome.sent.append((row.pk, _send_webhook(row, messages, now)))
+                outcome.healthy.add(row.subscription_id)
+            else:
+                _send_to_channel(row, messages)
+                outcome.sent.append((row.pk, None))
+        except Exception as exc:  # whatever went wrong is recorded on the row and retried; the chunk carries on
+            if not isinstance(exc, Failure):
+                logger.exception("endpoint delivery %s raised", row.pk)
+            failure = exc if isinstance(exc, Failure) else Failure(f"{type(exc).__name__}: {exc}")
+            _failed(row, failure, outcome, now)
+            outcome.released += [later.pk for later in stream[index + 1 :]]
+            break
+    return outcome
+
+
+def _skip_reason(row):
+    if row.subscription_id:
+        state = row.subscription.state
+        if row.kind == EndpointDelivery.Kind.CONFIRM:
+            return None if state == WebhookSubscription.State.PENDING else f"the subscription is {state}"
+        if row.kind == EndpointDelivery.Kind.DISABLED:
+            return None if state == WebhookSubscription.State.DISABLED else f"the subscription is {state}"
+        if state != WebhookSubscription.State.ACTIVE:
+            return f"the subscription is {state}"
+    elif not row.channel.active:
+        return "the channel is inactive"
+    return None
+
+
+def _failed(row, failure, outcome, now):
+    logger.warning("endpoint delivery %s failed: %s", row.pk, failure.reason)
+    subscription = row.subscription if row.kind in STREAM_KINDS else None
+    if subscription is not None:
+        outcome.failing[subscription.pk] = failure.reason
+        failing_since = subscription.failing_since or now
+        if failure.gone:
+            outcome.disable[subscription.pk] = failure.reason
+        elif now - failing_since >= timedelta(hours=settings.WEBHOOK_RETRY_HOURS):
+            outcome.disable[subscription.pk] = f"failing for more than {settings.WEBHOOK_RETRY_HOURS} hours"
+        if subscription.pk in outcome.disable:
+            outcome.failed.append((row.pk, failure.reason, failure.status))
+            return
+    elif failure.permanent or now - row.created_at >= timedelta(hours=settings.WEBHOOK_RETRY_HOURS):
+        outcome.failed.append((row.pk, failure.reason, failure.status))
+        return
+    outcome.retry.append((row.pk, failure.reason, row.attempts, failure.status))
+
+
+def _send_notice(row, mail):
+    try:
+        message = notices.build_notice(row, connection=mail)
+        if mail.send_messages([message]) != 1:
+            raise Failure("the mail backend accepted no message")
+    except Failure:
+        raise
+    except Exception as exc:  # every mail error is classified (notifications.transports) and recorded on the row
+        error = classify(exc)
+        raise Failure(error.reason, permanent=error.permanent) from None
+
+
+def _send_webhook(row, messages, now):
+    subscription = row.subscription
+    body = messages.body(row.event, notices.unsubscribe_url(subscription))
+    try:
+        secret = vault.decrypt(subscription.secret_encrypted)
+    except vault.CannotDecrypt as exc:
+        raise Failure(str(exc), permanent=True) from None
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"Offpeak-Webhooks/1 (+{settings.SITE_URL})",
+        **signing.headers(secret, row.webhook_id, now, body),
+    }
+    try:
+        answer = http.post(subscription.url, body, headers)
+    except (UnsafeURL, http.SendFailed) as exc:
+        raise Failure(str(exc)) from None
+    if 200 <= answer.status < 300:
+        return answer.status
+    snippet = answer.body[:200].decode("utf-8", "replace").strip()
+    reason = f"HTTP {answer.status}" + (f": {snippet}" if snippet else "")
+    raise Failure(reason, status=answer.status, gone=answer.status == 410)
+
+
+def _send_to_channel(row, messages):
+    try:
+        url = vault.decrypt(row.channel.url_encrypted)
+    except vault.CannotDecrypt as exc:
+        raise Failure(str(exc), permanent=True) from None
+    title, body = messages.text(row)
+    try:
+        channels.post(url, title, body)
+    except channels.ChannelError as exc:
+        raise Failure(exc.reason) from None
+
+
+class Messages:
+    """The payloads of a chunk's events, each built once for every endpoint it goes to, in the site's language."""
+
+    def __init__(self, now):
+        self.now = now
+        self._state = None
+        self._payloads = {}
+        self._bodies = {}
+
+    @property
+    def state(self):
+        if self._state is None:
+            self._state = PageState(self.now)
+        return self._state
+
+    def prepare(self, keys):
+        """Build the payloads of these events now, in this thread (the sending threads only read them)."""
+        for key in keys:
+            if key not in self._payloads:
+                try:
+                    with translation.override(settings.LANGUAGE_CODE):
+                        payload = self._build(key)
+                except Failure as failure:
+                    self._payloads[key] = failure
+                    continue
+                self._payloads[key] = payload
+                meta = {**payload["meta"], "unsubscribe": UNSUBSCRIBE_PLACEHOLDER}
+                self._bodies[key] = json.dumps({**payload, "meta": meta}, ensure_ascii=False, separators=(",", ":"))
+
+    def payload(self, key):
+        """The Statuspage webhook payload of the event ``key`` (``meta.unsubscribe`` is the caller's)."""
+        self.prepare([key])
+        built = self._payloads[key]
+        if isinstance(built, Failure):
+            raise built
+        return built
+
+    def _build(self, key):
+        payload = self.state.envelope(unsubscribe_url=None)
+        if key.startswith("component:"):
+            _component, event_key, region = key.split(":")
+            event = self._event(event_key)
+            region_id = int(region.removeprefix("region-"))
+            changes = {pk: (old, new) for pk, old, new in events.component_changes(event)}
+            regions = [event.window.region] if isinstance(event, AuditEvent) else event.incident.regions.all()
+            found = [r for r in regions if r.pk == region_id]
+            if region_id not in changes or not found:
+                raise Failure(f"the event no longer changes region {region_id}", permanent=True)
+            ident = f"{event_key}-region-{region_id}"
+            payload.update(self.state.component_update(found[0], *changes[region_id], event.created_at, ident))
+        elif key.startswith("incident-update-"):
+            payload["incident"] = self.state.incident(self._event(key))
+        else:
+            payload["incident"] = self.state.maintenance(self._event(key))
+        return payload
+
+    def _event(self, key):
+        """The IncidentUpdate or AuditEvent that ``key`` names, with what its payload reads; a permanent Failure if
+        it is gone."""
+        kind, _sep, pk = key.rpartition("-")
+        if kind == "incident-update":
+            rows = IncidentUpdate.objects.select_related("incident").prefetch_related(
+                "incident__updates", "incident__regions"
+            )
+        elif kind == "window-event":
+            rows = AuditEvent.objects.select_related("window__region").prefetch_related(
+                Prefetch("window__audit_events", queryset=AuditEvent.objects.order_by("id"))
+            )
+        else:
+            raise Failure(f"unknown event {key}", permanent=True)
+        event = rows.filter(pk=pk).first() if pk.isdigit() else None
+        if event is None:
+            raise Failure(f"the event {key} no longer exists", permanent=True)
+        if kind == "window-event":
+            for sibling in event.window.audit_events.all():
+                sibling.window = event.window
+        return event
+
+    def body(self, key, unsubscribe_url):
+        """The payload of ``key`` as the bytes posted, with this subscription's unsubscribe link: serialised once
+        per event, the link put in its place (``meta`` comes first, so the first placeholder is the link's)."""
+        self.payload(key)  # raises the event's Failure, if it has one
+        text = self._bodies[key].replace(json.dumps(UNSUBSCRIBE_PLACEHOLDER), json.dumps(unsubscribe_url), 1)
+        return text.encode("utf-8")
+
+    def text(self, row):
+        """(title, body) of a chat message about the row's event, read off its webhook payload."""
+        if row.kind == EndpointDelivery.Kind.TEST:
+            title = translation.gettext("Test message from %(site)s") % {"site": settings.SITE_NAME}
+            return title, translation.gettext("This channel receives %(site)s's maintenance and incident news.") % {
+                "site": settings.SITE_NAME
+            }
+        incident = self.payload(row.event)["incident"]
+        latest = incident["incident_updates"][0]
+        if incident["impact"] == "maintenance":
+            title = latest["body"]
+            body = f"{incident['name']}\n{incident['scheduled_for']} – {incident['scheduled_until']} (UTC)"
+        else:
+            title = f"{incident['name']} [{incident['impact']}]: {latest['status']}"
+            body = latest["body"]
+        return title, f"{body}\n{incident['shortlink']}"
+
+
+# --- Recording ---------------------------------------------------------------------------------------------------
+
+
+def record(outcome, now=None):
+    """Write what happened to each row and endpoint; only rows this worker still holds in ``sending`` change."""
+    now = now or timezone.now()
+    mine = EndpointDelivery.objects.filter(status=EndpointDelivery.Status.SENDING)
+    status = EndpointDelivery.Status
+    with transaction.atomic():
+        by_answer = {}
+        for pk, answer in outcome.sent:
+            by_answer.setdefault(answer, []).append(pk)
+        for answer, ids in by_answer.items():
+            mine.filter(id__in=ids).update(
+                status=status.SENT, sent_at=now, lease_until=None, last_error="", response_status=answer
+            )
+        for pk, reason, answer in outcome.failed:
+            mine.filter(id=pk).update(status=status.FAILED, lease_until=None, last_error=reason, response_status=answer)
+        by_reason = {}
+        for pk, reason in outcome.skipped:
+            by_reason.setdefault(reason[:500], []).append(pk)
+        for reason, ids in by_reason.items():
+            mine.filter(id__in=ids).update(status=status.SKIPPED, lease_until=None, last_error=reason)
+        for pk, reason, attempts, answer in outcome.retry:
+            mine.filter(id=pk).update(
+                status=status.PENDING,
+                lease_until=None,
+                last_error=reason,
+                response_status=answer,
+                next_attempt_at=now + timedelta(seconds=retry_delay(attempts)),
+                queued_at=None,
+            )
+        # Put back untried: their claim counted no attempt.
+        mine.filter(id__in=outcome.released).update(
+            status=status.PENDING, lease_until=None, attempts=F("attempts") - 1, queued_at=None
+        )
+        subscriptions = WebhookSubscription.objects
+        subscriptions.filter(id__in=outcome.healthy - set(outcome.failing)).update(failing_since=None, last_error="")
+        for pk, reason in outcome.failing.items():
+            subscriptions.filter(id=pk, failing_since__isnull=True).update(
+                failing_since=now, failure_streak=F("failure_streak") + 1
+            )
+            subscriptions.filter(id=pk).update(last_error=reason)
+        for pk, reason in outcome.disable.items():
+            disabled = subscriptions.filter(id=pk, state=WebhookSubscription.State.ACTIVE).update(
+                state=WebhookSubscription.State.DISABLED, disabled_at=now, state_reason=reason[:300]
+            )
+            if disabled:
+                EndpointDelivery.objects.filter(
+                    subscription_id=pk, kind__in=STREAM_KINDS, status=status.PENDING
+                ).update(status=status.SKIPPED, last_error="the subscription was disabled")
+                queueing.schedule_due_on_commit()  # the owner's "disabled" email

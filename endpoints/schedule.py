@@ -1,0 +1,105 @@
+"""What is due for endpoints: the EndpointDelivery rows that should exist by now.
+
+Level-triggered, as ``notifications.schedule``: ``create_due(now)`` reads the news of the last day (window audit
+events and incident updates) and the endpoints' state, and creates the missing rows in bulk under the unique
+constraint, so a second run, or a run after a lost signal, creates exactly what is missing. An endpoint hears of
+the events that happened after it was confirmed (a webhook) or added (a channel).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from endpoints import events
+from endpoints.models import Channel, EndpointDelivery, Topic, WebhookSubscription
+
+# How far back the scheduler looks: news older than this is no longer worth telling.
+LOOKBACK = timedelta(days=1)
+ADVISORY_LOCK = 0x0FF_E4D5  # serialises create_due() runs on PostgreSQL
+INSERT_BATCH = 2000
+
+
+def create_due(now=None):
+    """Create every row that should exist by ``now`` and does not yet; returns {kind: rows offered}."""
+    now = now or timezone.now()
+    offered = dict.fromkeys(EndpointDelivery.Kind.values, 0)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
+        since = now - LOOKBACK
+        for event in events.window_news(since, now):
+            offered["event"] += _fan_out(event, Topic.MAINTENANCE, [event.window.region_id], now)
+        for update in events.notifiable_updates(since, now):
+            region_ids = [region.pk for region in update.incident.regions.all()]
+            offered["event"] += _fan_out(update, Topic.INCIDENTS, region_ids, now)
+        offered["failing"] += _owner_notices(now)
+        offered["disabled"] += _disabled_notices(now, since)
+    return offered
+
+
+def _fan_out(event, topic, region_ids, now):
+    """One row per endpoint that follows ``topic`` in one of ``region_ids`` and was there when it happened."""
+    at = event.created_at
+    subscriptions = (
+        WebhookSubscription.objects.filter(
+            state=WebhookSubscription.State.ACTIVE, regions__in=region_ids, confirmed_at__lte=at, **{topic: True}
+        )
+        .values_list("id", flat=True)
+        .distinct()
+    )
+    channels = (
+        Channel.objects.filter(active=True, regions__in=region_ids, created_at__lte=at, **{topic: True})
+        .values_list("id", flat=True)
+        .distinct()
+    )
+    key = events.event_key(event)
+    rows = [dict(subscription_id=pk) for pk in sorted(set(subscriptions))]
+    rows += [dict(channel_id=pk) for pk in sorted(set(channels))]
+    deliveries = [
+        EndpointDelivery(event=key, topic=topic, event_at=at, created_at=now, kind=EndpointDelivery.Kind.EVENT, **row)
+        for row in rows
+    ]
+    # Webhooks also get Statuspage's component update for each region whose status the event changed, after it.
+    for region_id, _old, _new in events.component_changes(event):
+        deliveries += [
+            EndpointDelivery(
+                subscription_id=pk,
+                event=events.component_key(event, region_id),
+                topic=topic,
+                event_at=at,
+                created_at=now,
+                kind=EndpointDelivery.Kind.EVENT,
+            )
+            for pk in sorted(set(subscriptions.filter(regions=region_id)))
+        ]
+    EndpointDelivery.objects.bulk_create(deliveries, batch_size=INSERT_BATCH, ignore_conflicts=True)
+    return len(deliveries)
+
+
+def _owner_notices(now):
+    """A "keeps failing" email to the owner of each active endpoint failing for WEBHOOK_FAILING_NOTICE_MINUTES,
+    once per run of failures."""
+    after = now - timedelta(minutes=settings.WEBHOOK_FAILING_NOTICE_MINUTES)
+    failing = WebhookSubscription.objects.filter(state=WebhookSubscription.State.ACTIVE, failing_since__lte=after)
+    return _notify_owners(failing, EndpointDelivery.Kind.FAILING, now)
+
+
+def _disabled_notices(now, since):
+    """A "disabled" email to the owner of each endpoint disabled in the last day, once per disabling."""
+    disabled = WebhookSubscription.objects.filter(
+        Q(state=WebhookSubscription.State.DISABLED) & Q(disabled_at__gte=since)
+    )
+    return _notify_owners(disabled, EndpointDelivery.Kind.DISABLED, now)
+
+
+def _notify_owners(subscriptions, kind, now):
+    rows = [
+        EndpointDelivery(subscription_id=pk, kind=kind, event=f"{kind}-{streak}", event_at=now, created_at=now)
+        for pk, streak in subscriptions.values_list("id", "failure_streak")
+    ]
+    EndpointDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

@@ -1,0 +1,23 @@
+"""Celery tasks of the endpoint outbox. They take ids, never model instances, and each is safe to run twice."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from endpoints import outbox, schedule
+from endpoints.queueing import SCHEDULE_DUE, SEND_CHUNK
+from notifications.tasks import DATABASE_GONE
+
+
+@shared_task(name=SCHEDULE_DUE, **DATABASE_GONE)
+def schedule_due():
+    """Create the endpoint deliveries that are due by now and queue what waits (every minute, and on news)."""
+    now = timezone.now()
+    created = schedule.create_due(now)
+    queued = outbox.dispatch(now)
+    return {"created": sum(created.values()), "queued": queued}
+
+
+@shared_task(name=SEND_CHUNK, **DATABASE_GONE)
+def send_chunk(delivery_ids):
+    """Claim and send these endpoint rows; rows already taken or done, or held back by older ones, are left alone."""
+    return outbox.send_chunk(delivery_ids).summary()

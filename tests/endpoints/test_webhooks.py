@@ -1,0 +1,217 @@
+"""Webhooks end to end against a real local receiver that verifies each signature with ``standardwebhooks``."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+
+from endpoints import http, outbox, schedule
+from endpoints.models import EndpointDelivery, WebhookSubscription
+from maintenance import incidents
+from maintenance.models import Incident
+
+pytestmark = pytest.mark.django_db
+
+
+def run():
+    """One beat tick at the frozen clock: create what is due, then send every chunk it queues, in this process."""
+    schedule.create_due()
+    return outbox.dispatch(enqueue=outbox.send_chunk)
+
+
+def open_incident(regions, clock, title="Login errors", minutes=1):
+    clock.shift(timedelta(minutes=minutes))
+    return incidents.open_incident(title, [regions["eu-frankfurt"]], Incident.Impact.MAJOR, "We are looking into it.")
+
+
+def test_an_incident_reaches_the_endpoint_signed_once(clock, regions, receiver, make_subscription):
+    subscription = make_subscription(receiver.url, receiver=receiver)
+    incident = open_incident(regions, clock)
+    run()
+    run()  # the beat firing twice sends nothing twice
+    assert receiver.rejected == []
+    assert len(receiver.delivered) == 2  # the incident, then its region's component update
+    payload, component = receiver.delivered
+    assert set(payload) == {"meta", "page", "incident"}
+    assert set(payload["meta"]) == {"unsubscribe", "documentation", "generated_at"}
+    assert payload["meta"]["unsubscribe"].startswith("http://127.0.0.1:8000/webhooks/unsubscribe/")
+    assert payload["page"]["status_indicator"] == "major"
+    assert payload["page"]["status_description"] == "Partial System Outage"
+    assert payload["incident"]["id"] == f"incident-{incident.pk}"
+    assert payload["incident"]["status"] == "investigating"
+    assert [u["body"] for u in payload["incident"]["incident_updates"]] == ["We are looking into it."]
+    assert set(component) == {"meta", "page", "component_update", "component"}
+    frankfurt = regions["eu-frankfurt"]
+    assert component["component_update"] == {
+        "created_at": payload["incident"]["created_at"],
+        "new_status": "partial_outage",
+        "old_status": "operational",
+        "id": f"incident-update-{incident.updates.get().pk}-region-{frankfurt.pk}",
+        "component_id": f"region-{frankfurt.pk}",
+    }
+    assert component["component"] == {
+        "created_at": payload["incident"]["components"][0]["created_at"],
+        "id": f"region-{frankfurt.pk}",
+        "name": "EU (Frankfurt)",
+        "status": "partial_outage",
+    }
+    path, headers, _body = receiver.requests[0]
+    assert path == "/hooks/offpeak"
+    row = EndpointDelivery.objects.get(subscription=subscription, event__startswith="incident-update-")
+    assert headers["webhook-id"] == row.webhook_id
+    assert headers["content-type"] == "application/json"
+    assert headers["user-agent"] == "Offpeak-Webhooks/1 (+http://127.0.0.1:8000)"
+    assert row.status == "sent" and row.response_status == 200 and row.attempts == 1
+
+
+def test_a_repeat_carries_the_same_webhook_id(clock, regions, receiver, make_subscription):
+    make_subscription(receiver.url, receiver=receiver)
+    receiver.answers = [500]
+    open_incident(regions, clock)
+    run()
+    row = EndpointDelivery.objects.get(event__startswith="incident-update-")
+    assert row.status == "pending" and row.attempts == 1 and row.last_error == "HTTP 500: ok"
+    clock.shift(timedelta(seconds=outbox.retry_delay(1)))
+    run()
+    row.refresh_from_db()
+    assert row.status == "sent" and row.attempts == 2
+    ids = [headers["webhook-id"] for _path, headers, _body in receiver.requests]
+    component = EndpointDelivery.objects.get(event__startswith="component:")
+    assert ids == [row.webhook_id, row.webhook_id, component.webhook_id]
+    assert [set(payload) - {"meta", "page"} for payload in receiver.delivered] == [
+        {"incident"},
+        {"component_update", "component"},
+    ]
+
+
+def test_a_redirect_is_a_failure_and_is_not_followed(clock, regions, receiver, make_subscription):
+    subscription = make_subscription(receiver.url, receiver=receiver)
+    receiver.answers = ["redirect"]
+    open_incident(regions, clock)
+    run()
+    row = EndpointDelivery.objects.get(event__startswith="incident-update-")
+    assert (row.status, row.response_status, row.last_error) == ("pending", 302, "HTTP 302")
+    assert [path for path, _h, _b in receiver.requests] == ["/hooks/offpeak"]  # /elsewhere never asked
+    subscription.refresh_from_db()
+    assert subscription.failing_since is not None and subscription.last_error == "HTTP 302"
+
+
+def test_410_gone_disables_the_subscription_at_once_and_tells_the_owner(clock, regions, receiver, make_subscription):
+    subscription = make_subscription(receiver.url, receiver=receiver)
+    receiver.default = 410
+    open_incident(regions, clock)
+    open_incident(regions, clock, title="Second")
+    mail.outbox.clear()
+    run()
+    subscription.refresh_from_db()
+    assert subscription.state == WebhookSubscription.State.DISABLED
+    assert subscription.state_reason == "HTTP 410: ok"
+    assert len(receiver.requests) == 1  # the second event is never tried
+    events = EndpointDelivery.objects.filter(kind="event").order_by("event_at", "id")
+    assert [row.status for row in events] == ["failed", "skipped", "skipped", "skipped"]
+    run()  # the next tick emails the owner, once
+    run()
+    assert [message.subject for message in mail.outbox] == ["Your Offpeak webhook subscription was disabled"]
+    assert mail.outbox[0].to == ["owner@example.com"]
+    assert "HTTP 410" in mail.outbox[0].body
+
+
+def test_no_answer_within_the_timeout_is_a_failure(clock, regions, receiver, make_subscription, monkeypatch):
+    assert http.TIMEOUT_SECONDS == 10  # what production waits; the test waits less
+    monkeypatch.setattr("endpoints.http.TIMEOUT_SECONDS", 0.5)
+    make_subscription(receiver.url, receiver=receiver)
+    receiver.answers = ["hang"]
+    open_incident(regions, clock)
+    run()
+    receiver.release.set()
+    row = EndpointDelivery.objects.get(event__startswith="incident-update-")
+    assert row.status == "pending" and "timed out" in row.last_error.lower()
+
+
+def test_an_endpoint_failing_for_a_day_is_disabled_after_backoff_and_the_owner_hears_twice(
+    clock, regions, receiver, make_subscription
+):
+    subscription = make_subscription(receiver.url, receiver=receiver)
+    receiver.default = 503
+    open_incident(regions, clock)
+    mail.outbox.clear()
+    pauses = []
+    for _tick in range(40):
+        run()
+        row = EndpointDelivery.objects.get(event__startswith="incident-update-")
+        if row.status != "pending":
+            break
+        pauses.append(row.next_attempt_at)
+        clock.move_to(row.next_attempt_at)
+    subscription.refresh_from_db()
+    row = EndpointDelivery.objects.get(event__startswith="incident-update-")
+    assert row.status == "failed" and subscription.state == "disabled"
+    gaps = [(later - earlier).total_seconds() for earlier, later in zip(pauses, pauses[1:], strict=False)]
+    assert gaps[:4] == [120, 240, 480, 960]  # exponential backoff
+    assert max(gaps) == outbox.RETRY_CAP_SECONDS
+    elapsed = row.next_attempt_at - row.created_at
+    assert timedelta(hours=24) <= elapsed <= timedelta(hours=31)
+    run()
+    subjects = [message.subject for message in mail.outbox]
+    assert subjects == [
+        "Your Offpeak webhook endpoint keeps failing",
+        "Your Offpeak webhook subscription was disabled",
+    ]
+
+
+def test_a_row_is_claimed_once_and_a_newer_event_waits_for_an_older_one(clock, regions, make_subscription):
+    subscription = make_subscription("http://127.0.0.1:9/hooks")
+    open_incident(regions, clock, title="First")
+    open_incident(regions, clock, title="Second")
+    schedule.create_due()
+    rows = EndpointDelivery.objects.filter(subscription=subscription, kind="event").order_by("event_at", "id")
+    first, first_component, second, second_component = rows
+    assert first_component.event.startswith("component:incident-update-")
+    assert [row.pk for row in outbox.claim([second.pk])] == []  # the older events still wait
+    assert [row.pk for row in outbox.claim([first.pk, second.pk])] == [first.pk]
+    everything = [row.pk for row in rows]
+    assert outbox.claim(everything) == []  # the first is in flight: nothing after it may overtake it
+    first.refresh_from_db()
+    assert (first.status, first.attempts) == ("sending", 1)
+    outbox.record(outbox.Outcome(sent=[(first.pk, 200)]))
+    assert [row.pk for row in outbox.claim(everything)] == everything[1:]
+    assert outbox.claim(everything) == []  # taken: a second worker gets nothing
+
+
+def test_scheduling_twice_creates_each_row_once(clock, regions, make_subscription, make_channel):
+    make_subscription("http://127.0.0.1:9/hooks")
+    make_channel("json://127.0.0.1:9/chat")
+    open_incident(regions, clock)
+    assert schedule.create_due()["event"] == 3  # the incident to both, its component update to the webhook
+    schedule.create_due()
+    assert EndpointDelivery.objects.filter(kind="event").count() == 3
+
+
+def test_news_before_the_subscription_was_confirmed_is_not_sent(clock, regions, make_subscription):
+    open_incident(regions, clock)
+    clock.shift(timedelta(minutes=1))
+    make_subscription("http://127.0.0.1:9/hooks")
+    schedule.create_due()
+    assert EndpointDelivery.objects.filter(kind="event").count() == 0
+
+
+def test_an_unexpected_error_is_recorded_on_the_row_and_the_other_endpoints_still_get_theirs(
+    clock, regions, receiver, make_subscription, monkeypatch
+):
+    broken = make_subscription(receiver.url.replace("offpeak", "broken"), receiver=receiver)
+    fine = make_subscription(receiver.url, receiver=receiver)
+    real = outbox.signing.headers
+
+    def headers(secret, message_id, when, body):
+        if secret == broken.secret:
+            raise ValueError("a bad secret")
+        return real(secret, message_id, when, body)
+
+    monkeypatch.setattr(outbox.signing, "headers", headers)
+    open_incident(regions, clock)
+    run()
+    rows = EndpointDelivery.objects.filter(event__startswith="incident-update-")
+    assert {row.subscription_id: (row.status, row.last_error) for row in rows} == {
+        broken.pk: ("pending", "ValueError: a bad secret"),
+        fine.pk: ("sent", ""),
+    }
