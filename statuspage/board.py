@@ -66,8 +66,19 @@ class RegionBoard:
         return self.next_window is not None and self.next_window.status == Window.Status.IN_PROGRESS
 
 
-# The columns the page never shows: a long release summary need not cross from the database.
-UNSHOWN = ("release_summary", "release_summary_translations")
+# The only columns the page reads: a long release summary and the bookkeeping need not cross from the database.
+WINDOW_FIELDS = (
+    "region_id",
+    "month",
+    "starts_at",
+    "ends_at",
+    "status",
+    "title",
+    "actual_start",
+    "actual_end",
+    "announced_ends_at",
+)
+INCIDENT_FIELDS = ("title", "impact", "status", "started_at", "resolved_at", "source")
 
 
 def board(now):
@@ -78,14 +89,19 @@ def board(now):
     since = now - timedelta(days=BAR_DAYS + 1)
     windows = list(
         Window.objects.filter(region__in=regions, ends_at__gte=since, starts_at__lt=now + timedelta(days=HORIZON_DAYS))
-        .defer(*UNSHOWN)
+        .only(*WINDOW_FIELDS)
         .order_by("starts_at")
     )
     cache_region = Window.region.field.set_cached_value
     for window in windows:
         cache_region(window, by_id[window.region_id])
     windows.sort(key=lambda w: (w.starts_at, w.region.position))
-    incidents = list(Incident.objects.filter(started_at__lt=now).exclude(resolved_at__lt=since).order_by("-started_at"))
+    incidents = list(
+        Incident.objects.filter(started_at__lt=now)
+        .exclude(resolved_at__lt=since)
+        .only(*INCIDENT_FIELDS)
+        .order_by("-started_at")
+    )
     attach_regions(incidents)
     own_windows = {region.pk: [] for region in regions}
     for window in windows:
