@@ -10,10 +10,11 @@ incidents there are.
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from maintenance.models import Incident, Region, Window
-from maintenance.state import IMPACT_STATE, SEVERITY, RegionState, region_states, worst
+from maintenance.state import IMPACT_STATE, SEVERITY, RegionState, window_state, worst
 
 BAR_DAYS = 90
 RECENT_DAYS = 30  # the windows and incidents listed on the page; the bars and the history reach further back
@@ -82,13 +83,13 @@ INCIDENT_FIELDS = ("title", "impact", "status", "started_at", "resolved_at", "so
 
 
 def board(now):
-    """Everything the status page shows, in six queries."""
-    states = region_states(now)  # three queries: regions, running windows, open incidents
-    regions = list(states)
+    """Everything the status page shows, in four queries: regions, windows, incidents, and the incidents' regions."""
+    regions = list(Region.objects.filter(active=True))
     by_id = {region.pk: region for region in regions}
     since = now - timedelta(days=BAR_DAYS + 1)
+    shown = Q(ends_at__gte=since, starts_at__lt=now + timedelta(days=HORIZON_DAYS))
     windows = list(
-        Window.objects.filter(region__in=regions, ends_at__gte=since, starts_at__lt=now + timedelta(days=HORIZON_DAYS))
+        Window.objects.filter(shown | Q(status=Window.Status.IN_PROGRESS), region__in=regions)
         .only(*WINDOW_FIELDS)
         .order_by("starts_at")
     )
@@ -96,13 +97,16 @@ def board(now):
     for window in windows:
         cache_region(window, by_id[window.region_id])
     windows.sort(key=lambda w: (w.starts_at, w.region.position))
+    running = [w for w in windows if w.status == Window.Status.IN_PROGRESS]  # for the states, however old
+    windows = [w for w in windows if w.ends_at >= since and w.starts_at < now + timedelta(days=HORIZON_DAYS)]
     incidents = list(
-        Incident.objects.filter(started_at__lt=now)
-        .exclude(resolved_at__lt=since)
+        Incident.objects.filter(Q(started_at__lt=now) & ~Q(resolved_at__lt=since) | ~Q(status=Incident.Status.RESOLVED))
         .only(*INCIDENT_FIELDS)
         .order_by("-started_at")
     )
     attach_regions(incidents)
+    states = region_states(regions, running, incidents, now)
+    incidents = [i for i in incidents if i.started_at < now and not (i.resolved_at and i.resolved_at < since)]
     own_windows = {region.pk: [] for region in regions}
     for window in windows:
         own_windows[window.region_id].append(window)
@@ -134,6 +138,19 @@ def board(now):
         "recent_incidents": [i for i in incidents if (i.resolved_at or now) >= now - timedelta(days=RECENT_DAYS)],
         "release": release_night(windows, now),
     }
+
+
+def region_states(regions, running, incidents, now):
+    """``{region: RegionState}``, as ``maintenance.state.region_states`` works it out, from rows already read."""
+    found = {region.pk: [] for region in regions}
+    for window in running:
+        found[window.region_id].append(window_state(window, now))
+    for incident in incidents:
+        if incident.status != Incident.Status.RESOLVED:
+            for region_id in incident.region_ids:
+                if region_id in found:
+                    found[region_id].append(IMPACT_STATE[incident.impact])
+    return {region: worst(found[region.pk]) for region in regions}
 
 
 def attach_regions(incidents):

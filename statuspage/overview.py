@@ -7,6 +7,7 @@ per cell is what used to make a render slow; here each calendar day is put in wo
 
 from datetime import UTC
 
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -25,10 +26,32 @@ def clock(value, zone):
     return f"{local:%H:%M} {local.tzname()}"
 
 
-def describe_window(window, words, now):
-    """Give ``window`` its label and its times as words: start and end in the region's zone and in UTC."""
+class Labels:
+    """Translated labels, each looked up once per render (a lazy label costs a catalogue lookup every time)."""
+
+    def __init__(self):
+        self._said = {}
+        self._window_url = reverse("window-detail", args=[PK_MARK])
+
+    def say(self, key, lazy):
+        text = self._said.get(key)
+        if text is None:
+            text = self._said[key] = str(lazy())
+        return text
+
+    def window_url(self, pk):
+        return self._window_url.replace(str(PK_MARK), str(pk))
+
+
+PK_MARK = 987654321
+
+
+def describe_window(window, words, now, labels):
+    """Give ``window`` its label, its page's address and its times as words: in the region's zone and in UTC."""
     zone = window.region.zone
-    window.label = status_label(window, now)
+    window.label = labels.say((window.status, window.is_overrunning(now)), lambda: status_label(window, now))
+    window.url = labels.window_url(window.pk)
+    window.shown_title = window.title or labels.say("untitled", window.display_title)
     window.iso_start, window.iso_end = iso(window.starts_at), iso(window.ends_at)
     window.region_start = words.when(window.starts_at, zone)
     window.utc_start = words.utc(window.starts_at)
@@ -42,19 +65,54 @@ def describe_window(window, words, now):
 
 def present(context, now):
     """Add to ``board()``'s context what the template prints as it is."""
-    words = Words()
+    words, labels = Words(), Labels()
     described = set()
-    for window in context["upcoming"] + context["recent_windows"] + [e.next_window for e in context["regions"]]:
+    release = context["release"]["windows"] if context["release"] else []
+    shown = context["upcoming"] + context["recent_windows"] + [e.next_window for e in context["regions"]] + release
+    for window in shown:
         if window is not None and id(window) not in described:
-            describe_window(window, words, now)
+            describe_window(window, words, now, labels)
             described.add(id(window))
     for entry in context["regions"]:
+        entry.label = labels.say(entry.state, lambda entry=entry: entry.state_label)
         entry.bar = bars.bar_svg(entry.region.name, entry.states)
         entry.day_lists = bars.day_lists(entry.bad_days, words)
-    for incident in context["recent_incidents"]:
-        incident.when = words.utc_span(incident.started_at, incident.resolved_at)
+    context["upcoming_rows"] = window_rows(context["upcoming"])
+    context["recent_rows"] = window_rows(context["recent_windows"])
+    context["incident_items"] = incident_items(context["recent_incidents"], words, labels)
     context["strip"] = strip_picture(context["release"], words, now)
     return context
+
+
+def window_rows(windows):
+    """The rows of a table of windows: region (a link to the window), region time, UTC, status."""
+    return mark_safe(  # every value is escaped or a slug, a number or a status name
+        "".join(
+            f'<tr><th scope="row"><a href="{w.url}">{escape(w.region.name)}</a></th><td>{escape(w.region_start)}</td>'
+            f'<td>{escape(w.utc_start)}</td><td><span class="tag t-{w.status}">{escape(w.label)}</span></td></tr>\n'
+            for w in windows
+        )
+    )
+
+
+def incident_items(incidents, words, labels):
+    """The list items for incidents: title, impact, status unless resolved, regions and when, in UTC."""
+    items = []
+    for incident in incidents:
+        impact = labels.say(("impact", incident.impact), incident.get_impact_display)
+        tags = f'<span class="tag i-{incident.impact}">{escape(impact)}</span>'
+        if incident.status != incident.Status.RESOLVED:
+            status = labels.say(("status", incident.status), incident.get_status_display)
+            tags += f' <span class="tag">{escape(status)}</span>'
+        if incident.source:
+            automated = _("opened automatically by %(source)s") % {"source": incident.source}
+            tags += f' <span class="tag automated">{escape(automated)}</span>'
+        when = words.utc_span(incident.started_at, incident.resolved_at)
+        items.append(
+            f'<li id="incident-{incident.pk}"><strong>{escape(incident.title)}</strong> {tags}<br>'
+            f"{escape(', '.join(incident.region_names))} · {escape(when)}</li>\n"
+        )
+    return mark_safe("".join(items))  # every value is escaped, a number or an impact name
 
 
 def offset_words(days):
@@ -96,8 +154,6 @@ def strip_picture(release, words, now):
                     f'<text class="offset" x="{bar.x + bar.width + 3:g}" y="{middle + 4:g}">'
                     f"{escape(offset_words(bar.day_offset))}</text>"
                 )
-        if not hasattr(window, "region_start"):
-            describe_window(window, words, now)
         table.append(window)
     now_x = round(strip.x_of(strip.hours_into_day(now)), 1)
     now_label = _("Now, %(time)s UTC") % {"time": f"{now.astimezone(UTC):%H:%M}"}
