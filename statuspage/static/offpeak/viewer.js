@@ -28,7 +28,7 @@
   // The countdowns' words: on the element, or once for the whole page.
   var sharedWords = document.querySelector("[data-countdown-words]");
 
-  function words(element, name) {
+  function sharedOr(element, name) {
     return element.getAttribute(name) || (sharedWords && sharedWords.getAttribute(name));
   }
 
@@ -40,13 +40,13 @@
     var template;
     var words;
     if (now < start.getTime()) {
-      template = words(element, "data-before");
+      template = sharedOr(element, "data-before");
       words = inWords(start.getTime() - now);
     } else if (now < end.getTime()) {
-      template = words(element, "data-during");
+      template = sharedOr(element, "data-during");
       words = inWords(end.getTime() - now);
     } else {
-      template = words(element, "data-after");
+      template = sharedOr(element, "data-after");
       words = inWords(end.getTime() - now);
     }
     element.textContent = "(" + (template || "{when}").replace("{when}", words) + ")";
