@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 HOURS = 24
 LABEL_WIDTH = 150  # user units left of the axis for the region names
 AXIS_WIDTH = 840  # user units for the 24 hours
-WIDTH = LABEL_WIDTH + AXIS_WIDTH + 10
+WIDTH = LABEL_WIDTH + AXIS_WIDTH + 24  # room for the "24:00" label centred on the last tick
 TOP = 22  # the hour labels above the first row
 ROW = 24
 BAR = 14

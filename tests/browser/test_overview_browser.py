@@ -77,8 +77,9 @@ def bar_positions(page):
     """``{slug: [(hour on the axis, day offset)]}`` measured from where the browser drew each bar."""
     found = page.evaluate(
         """() => {
-          const svg = document.querySelector('svg.strip').getBoundingClientRect();
-          const units = 1000 / svg.width;
+          const picture = document.querySelector('svg.strip');
+          const svg = picture.getBoundingClientRect();
+          const units = picture.viewBox.baseVal.width / svg.width;
           return [...document.querySelectorAll('svg.strip rect.win')].map(r => {
             const box = r.getBoundingClientRect();
             return [r.dataset.region, (box.left - svg.left) * units, Number(r.dataset.dayOffset)];
@@ -124,8 +125,10 @@ def test_strip_draws_each_window_at_its_utc_hours_and_the_viewers_midnight(froze
     assert midnight.get_attribute("data-hour") == "15"
     marks = page.evaluate(
         """() => {
-          const svg = document.querySelector('svg.strip').getBoundingClientRect();
-          const at = s => (document.querySelector(s).getBoundingClientRect().left - svg.left) * 1000 / svg.width;
+          const picture = document.querySelector('svg.strip');
+          const svg = picture.getBoundingClientRect();
+          const units = picture.viewBox.baseVal.width / svg.width;
+          const at = s => (document.querySelector(s).getBoundingClientRect().left - svg.left) * units;
           return [at('svg.strip .midnight line'), at('svg.strip .now line')];
         }"""
     )
