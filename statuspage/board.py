@@ -10,7 +10,9 @@ incidents there are.
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models import Window as Over
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from maintenance.models import Incident, Region, Window
@@ -87,9 +89,15 @@ def board(now):
     regions = list(Region.objects.filter(active=True))
     by_id = {region.pk: region for region in regions}
     since = now - timedelta(days=BAR_DAYS + 1)
-    shown = Q(ends_at__gte=since, starts_at__lt=now + timedelta(days=HORIZON_DAYS))
+    horizon = now + timedelta(days=HORIZON_DAYS)
+    # The last 90 days and the next three months, what runs now, and each region's next window however far ahead
+    # (a change freeze can push it past the three months): not the whole year ahead.
+    shown = Q(ends_at__gte=since, starts_at__lt=now + timedelta(days=UPCOMING_DAYS))
     windows = list(
-        Window.objects.filter(shown | Q(status=Window.Status.IN_PROGRESS), region__in=regions)
+        Window.objects.filter(
+            shown | Q(status=Window.Status.IN_PROGRESS) | Q(pk__in=next_windows(regions, now, horizon)),
+            region__in=regions,
+        )
         .only(*WINDOW_FIELDS)
         .order_by("starts_at")
     )
@@ -98,7 +106,7 @@ def board(now):
         cache_region(window, by_id[window.region_id])
     windows.sort(key=lambda w: (w.starts_at, w.region.position))
     running = [w for w in windows if w.status == Window.Status.IN_PROGRESS]  # for the states, however old
-    windows = [w for w in windows if w.ends_at >= since and w.starts_at < now + timedelta(days=HORIZON_DAYS)]
+    windows = [w for w in windows if w.ends_at >= since and w.starts_at < horizon]
     incidents = list(
         Incident.objects.filter(Q(started_at__lt=now) & ~Q(resolved_at__lt=since) | ~Q(status=Incident.Status.RESOLVED))
         .only(*INCIDENT_FIELDS)
@@ -138,6 +146,19 @@ def board(now):
         "recent_incidents": [i for i in incidents if (i.resolved_at or now) >= now - timedelta(days=RECENT_DAYS)],
         "release": release_night(windows, now),
     }
+
+
+def next_windows(regions, now, horizon):
+    """A subquery: the id of each region's next window (running, or planned or announced and not yet over)."""
+    ahead = Q(status=Window.Status.IN_PROGRESS) | Q(
+        ends_at__gt=now, status__in=[Window.Status.PLANNED, Window.Status.SCHEDULED]
+    )
+    return (
+        Window.objects.filter(ahead, region__in=regions, starts_at__lt=horizon)
+        .annotate(rank=Over(RowNumber(), partition_by=F("region_id"), order_by=[F("starts_at").asc(), F("id").asc()]))
+        .filter(rank=1)
+        .values("pk")
+    )
 
 
 def region_states(regions, running, incidents, now):

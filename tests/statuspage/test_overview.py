@@ -123,3 +123,18 @@ def test_a_cancelled_window_leaves_the_strip(client, night):
 def test_no_strip_when_no_window_lies_ahead(client, regions, clock):
     html = client.get("/").content.decode()
     assert 'id="strip-heading"' not in html and "No window is planned." in html
+
+
+def test_a_next_window_beyond_the_three_months_is_still_shown(client, regions, clock):
+    """A change freeze: Japan's next three windows are cancelled, so its next one is in late February."""
+    planning.plan(NOW, 6)
+    for month in ("2026-11-01", "2026-12-01", "2027-01-01"):
+        lifecycle.cancel(Window.objects.get(region__slug="japan", month=month))
+    february = Window.objects.get(region__slug="japan", month="2027-02-01")
+    assert february.starts_at - NOW > timedelta(days=92)
+    html = client.get("/").content.decode()
+    assert (
+        f'<a href="/windows/{february.pk}/"><span class="zone-times">Saturday, Feb. 27, 2027, 22:00 JST'
+        in dict(overview_rows(html))["japan"]
+    )
+    assert f'data-next-window="{february.pk}"' in html
