@@ -44,7 +44,6 @@ def status_label(window, now):
 class Day:
     date: date
     state: str
-    notes: list = field(default_factory=list)
 
     @property
     def label(self):
@@ -96,7 +95,7 @@ def board(now):
     windows = list(
         Window.objects.filter(
             shown | Q(status=Window.Status.IN_PROGRESS) | Q(pk__in=next_windows(regions, now, horizon)),
-            region__in=regions,
+            region_id__in=list(by_id),
         )
         .only(*WINDOW_FIELDS)
         .order_by("starts_at")
@@ -154,7 +153,7 @@ def next_windows(regions, now, horizon):
         ends_at__gt=now, status__in=[Window.Status.PLANNED, Window.Status.SCHEDULED]
     )
     return (
-        Window.objects.filter(ahead, region__in=regions, starts_at__lt=horizon)
+        Window.objects.filter(ahead, region_id__in=[region.pk for region in regions], starts_at__lt=horizon)
         .annotate(rank=Over(RowNumber(), partition_by=F("region_id"), order_by=[F("starts_at").asc(), F("id").asc()]))
         .filter(rank=1)
         .values("pk")
@@ -236,24 +235,20 @@ def region_days(region, windows, incidents, now):
         end, promised = window.actual_end or now, window.promised_end
         inside = min(end, promised)
         if inside > window.actual_start:
-            spans.append((window.actual_start, inside, RegionState.UNDER_MAINTENANCE, window.display_title()))
+            spans.append((window.actual_start, inside, RegionState.UNDER_MAINTENANCE))
         if end > promised:
-            spans.append((max(promised, window.actual_start), end, RegionState.OVERRUNNING, window.display_title()))
+            spans.append((max(promised, window.actual_start), end, RegionState.OVERRUNNING))
     for incident in incidents:
-        spans.append((incident.started_at, incident.resolved_at or now, IMPACT_STATE[incident.impact], incident.title))
+        spans.append((incident.started_at, incident.resolved_at or now, IMPACT_STATE[incident.impact]))
     states = [RegionState.OPERATIONAL] * BAR_DAYS
-    notes = {}
-    for start, end, state, note in spans:
+    for start, end, state in spans:
         low = max((start.astimezone(zone).date() - first).days, 0)
         high = min((end.astimezone(zone).date() - first).days, BAR_DAYS - 1)
         for index in range(low, high + 1):
             if SEVERITY[state] > SEVERITY[states[index]]:
                 states[index] = state
-            day_notes = notes.setdefault(index, [])
-            if note not in day_notes:
-                day_notes.append(note)
     bad = [
-        Day(first + timedelta(days=index), states[index], notes.get(index, []))
+        Day(first + timedelta(days=index), states[index])
         for index in range(BAR_DAYS)
         if states[index] != RegionState.OPERATIONAL
     ]

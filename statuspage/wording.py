@@ -6,8 +6,10 @@ says exactly what the template filters in ``statuspage.templatetags.offpeak`` sa
 """
 
 from datetime import UTC
+from functools import lru_cache
 
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 
 from statuspage.templatetags.offpeak import day
 
@@ -16,6 +18,7 @@ class Words:
     """One render's date wording in the active language; make a new one per render (and per language)."""
 
     def __init__(self):
+        self.language = get_language()
         self._days = {}
         self._months = {}
 
@@ -23,7 +26,7 @@ class Words:
         """'Saturday, Nov. 28, 2026', as the ``day`` filter says."""
         words = self._days.get(value)
         if words is None:
-            words = self._days[value] = day(value)
+            words = self._days[value] = day_in(self.language, value)
         return words
 
     def month(self, value):
@@ -53,3 +56,10 @@ class Words:
         if start.date() == end.date():
             return f"{self.day(start.date())}, {start:%H:%M}–{end:%H:%M} UTC"
         return f"{self.utc(start)} – {self.utc(end)}"
+
+
+@lru_cache(maxsize=4096)
+def day_in(language, value):
+    """A day's words in ``language`` (the active one: it is part of the key), kept for the life of the process, as
+    the catalogues and formats are."""
+    return day(value)
