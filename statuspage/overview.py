@@ -14,11 +14,8 @@ from django.utils.translation import gettext as _
 
 from statuspage import bars, strip
 from statuspage.board import status_label
+from statuspage.templatetags.offpeak import iso
 from statuspage.wording import Words
-
-
-def iso(value):
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def clock(value, zone):
