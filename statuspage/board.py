@@ -2,20 +2,24 @@
 
 ``board(now)`` reads every active region's state, its windows from 90 days ago
 to a year ahead and the incidents of the last 90 days, then builds each
-region's next window, the upcoming list and the 90 day bars in Python. The
-number of queries does not depend on how many windows or incidents there are.
+region's next window, the upcoming list, the next release night and the 90 day
+bars in Python. The number of queries does not depend on how many windows or
+incidents there are.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import F, Q
+from django.db.models import Window as Over
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from maintenance.models import Incident, Region, Window
-from maintenance.state import IMPACT_STATE, SEVERITY, RegionState, region_states, worst
+from maintenance.state import IMPACT_STATE, SEVERITY, RegionState, window_state, worst
 
 BAR_DAYS = 90
+RECENT_DAYS = 30  # the windows and incidents listed on the page; the bars and the history reach further back
 UPCOMING_DAYS = 92  # three months
 HORIZON_DAYS = 400  # how far ahead the next window is looked for
 
@@ -40,7 +44,6 @@ def status_label(window, now):
 class Day:
     date: date
     state: str
-    notes: list = field(default_factory=list)
 
     @property
     def label(self):
@@ -52,7 +55,8 @@ class RegionBoard:
     region: Region
     state: RegionState
     next_window: Window | None = None
-    days: list = field(default_factory=list)
+    states: list = field(default_factory=list)  # the state of each of the last BAR_DAYS days, oldest first
+    bad_days: list = field(default_factory=list)  # the Days among them that were not operational
 
     @property
     def state_label(self):
@@ -63,38 +67,69 @@ class RegionBoard:
         """True while the region's shown window runs: it is the current window then, not the next one."""
         return self.next_window is not None and self.next_window.status == Window.Status.IN_PROGRESS
 
-    @property
-    def bad_days(self):
-        return [day for day in self.days if day.state != RegionState.OPERATIONAL]
+
+# The only columns the page reads: a long release summary and the bookkeeping need not cross from the database.
+WINDOW_FIELDS = (
+    "region_id",
+    "month",
+    "starts_at",
+    "ends_at",
+    "status",
+    "title",
+    "actual_start",
+    "actual_end",
+    "announced_ends_at",
+)
+INCIDENT_FIELDS = ("title", "impact", "status", "started_at", "resolved_at", "source")
 
 
 def board(now):
-    """Everything the status page shows, in seven queries."""
-    states = region_states(now)  # three queries: regions, running windows, open incidents
-    regions = list(states)
+    """Everything the status page shows, in four queries: regions, windows, incidents, and the incidents' regions."""
+    regions = list(Region.objects.filter(active=True))
+    by_id = {region.pk: region for region in regions}
     since = now - timedelta(days=BAR_DAYS + 1)
+    horizon = now + timedelta(days=HORIZON_DAYS)
+    # The last 90 days and the next three months, what runs now, and each region's next window however far ahead
+    # (a change freeze can push it past the three months): not the whole year ahead.
+    shown = Q(ends_at__gte=since, starts_at__lt=now + timedelta(days=UPCOMING_DAYS))
     windows = list(
-        Window.objects.filter(region__in=regions, ends_at__gte=since, starts_at__lt=now + timedelta(days=HORIZON_DAYS))
-        .select_related("region")
-        .order_by("starts_at", "region__position")
+        Window.objects.filter(
+            shown | Q(status=Window.Status.IN_PROGRESS) | Q(pk__in=next_windows(regions, now, horizon)),
+            region_id__in=list(by_id),
+        )
+        .only(*WINDOW_FIELDS)
+        .order_by("starts_at")
     )
+    cache_region = Window.region.field.set_cached_value
+    for window in windows:
+        cache_region(window, by_id[window.region_id])
+    windows.sort(key=lambda w: (w.starts_at, w.region.position))
+    running = [w for w in windows if w.status == Window.Status.IN_PROGRESS]  # for the states, however old
+    windows = [w for w in windows if w.ends_at >= since and w.starts_at < horizon]
     incidents = list(
-        Incident.objects.filter(started_at__lt=now)
-        .exclude(resolved_at__lt=since)
-        .prefetch_related(Prefetch("regions", queryset=Region.objects.only("id", "slug", "name", "position")))
+        Incident.objects.filter(Q(started_at__lt=now) & ~Q(resolved_at__lt=since) | ~Q(status=Incident.Status.RESOLVED))
+        .only(*INCIDENT_FIELDS)
         .order_by("-started_at")
     )
+    attach_regions(incidents)
+    states = region_states(regions, running, incidents, now)
+    incidents = [i for i in incidents if i.started_at < now and not (i.resolved_at and i.resolved_at < since)]
+    own_windows = {region.pk: [] for region in regions}
+    for window in windows:
+        own_windows[window.region_id].append(window)
+    own_incidents = {region.pk: [] for region in regions}
+    for incident in incidents:
+        for region_id in incident.region_ids:
+            if region_id in own_incidents:
+                own_incidents[region_id].append(incident)
     boards = []
     for region in regions:
-        own = [w for w in windows if w.region_id == region.pk]
-        hits = [i for i in incidents if any(r.pk == region.pk for r in i.regions.all())]
-        upcoming = [w for w in own if is_ahead_or_running(w, now) and w.status != Window.Status.CANCELLED]
+        own = own_windows[region.pk]
+        upcoming = (w for w in own if is_ahead_or_running(w, now) and w.status != Window.Status.CANCELLED)
+        day_states, bad = region_days(region, own, own_incidents[region.pk], now)
         boards.append(
             RegionBoard(
-                region=region,
-                state=states[region],
-                next_window=upcoming[0] if upcoming else None,
-                days=region_days(region, own, hits, now),
+                region=region, state=states[region], next_window=next(upcoming, None), states=day_states, bad_days=bad
             )
         )
     until = now + timedelta(days=UPCOMING_DAYS)
@@ -105,10 +140,53 @@ def board(now):
         "disruptions": disruptions(boards, now),
         "upcoming": [w for w in windows if is_ahead_or_running(w, now) and w.starts_at < until],
         "recent_windows": [
-            w for w in reversed(windows) if w.starts_at <= now and w.ends_at >= now - timedelta(days=BAR_DAYS)
+            w for w in reversed(windows) if w.starts_at <= now and w.ends_at >= now - timedelta(days=RECENT_DAYS)
         ],
-        "recent_incidents": [i for i in incidents if (i.resolved_at or now) >= now - timedelta(days=BAR_DAYS)],
+        "recent_incidents": [i for i in incidents if (i.resolved_at or now) >= now - timedelta(days=RECENT_DAYS)],
+        "release": release_night(windows, now),
     }
+
+
+def next_windows(regions, now, horizon):
+    """A subquery: the id of each region's next window (running, or planned or announced and not yet over)."""
+    ahead = Q(status=Window.Status.IN_PROGRESS) | Q(
+        ends_at__gt=now, status__in=[Window.Status.PLANNED, Window.Status.SCHEDULED]
+    )
+    return (
+        Window.objects.filter(ahead, region_id__in=[region.pk for region in regions], starts_at__lt=horizon)
+        .annotate(rank=Over(RowNumber(), partition_by=F("region_id"), order_by=[F("starts_at").asc(), F("id").asc()]))
+        .filter(rank=1)
+        .values("pk")
+    )
+
+
+def region_states(regions, running, incidents, now):
+    """``{region: RegionState}``, as ``maintenance.state.region_states`` works it out, from rows already read."""
+    found = {region.pk: [] for region in regions}
+    for window in running:
+        found[window.region_id].append(window_state(window, now))
+    for incident in incidents:
+        if incident.status != Incident.Status.RESOLVED:
+            for region_id in incident.region_ids:
+                if region_id in found:
+                    found[region_id].append(IMPACT_STATE[incident.impact])
+    return {region: worst(found[region.pk]) for region in regions}
+
+
+def attach_regions(incidents):
+    """Give each incident ``region_ids`` and ``region_names`` (in display order), in one query for all of them."""
+    links = {incident.pk: [] for incident in incidents}
+    if links:
+        rows = (
+            Incident.regions.through.objects.filter(incident_id__in=list(links))
+            .order_by("region__position", "region__name")
+            .values_list("incident_id", "region_id", "region__name")
+        )
+        for incident_id, region_id, name in rows:
+            links[incident_id].append((region_id, name))
+    for incident in incidents:
+        incident.region_ids = [region_id for region_id, _name in links[incident.pk]]
+        incident.region_names = [name for _region_id, name in links[incident.pk]]
 
 
 def is_ahead_or_running(window, now):
@@ -116,6 +194,21 @@ def is_ahead_or_running(window, now):
     if window.status == Window.Status.IN_PROGRESS:
         return True
     return window.ends_at > now and window.status != Window.Status.COMPLETED
+
+
+def release_night(windows, now):
+    """The next release: the windows of the month of the first window not yet over, cancelled ones left out.
+
+    During a release night the regions already done stay in it, so the night is shown whole until its last window
+    ends. Returns ``None`` when nothing lies ahead.
+    """
+    ahead = [w for w in windows if is_ahead_or_running(w, now) and w.status != Window.Status.CANCELLED]
+    if not ahead:
+        return None
+    first = ahead[0]
+    night = [w for w in windows if w.month == first.month and w.status != Window.Status.CANCELLED]
+    night.sort(key=lambda w: (w.region.position, w.starts_at))
+    return {"day": first.starts_at.astimezone(first.region.zone).date(), "windows": night}
 
 
 def disruptions(boards, now):
@@ -131,11 +224,10 @@ def disruptions(boards, now):
 
 
 def region_days(region, windows, incidents, now):
-    """``BAR_DAYS`` days in the region's own calendar, oldest first, each with the worst state of that day."""
+    """``BAR_DAYS`` days in the region's own calendar, oldest first: each day's worst state, and the bad ``Day``s."""
     zone = region.zone
     today = now.astimezone(zone).date()
     first = today - timedelta(days=BAR_DAYS - 1)
-    days = {first + timedelta(days=n): Day(first + timedelta(days=n), RegionState.OPERATIONAL) for n in range(BAR_DAYS)}
     spans = []
     for window in windows:
         if window.actual_start is None or window.status not in (Window.Status.IN_PROGRESS, Window.Status.COMPLETED):
@@ -143,23 +235,24 @@ def region_days(region, windows, incidents, now):
         end, promised = window.actual_end or now, window.promised_end
         inside = min(end, promised)
         if inside > window.actual_start:
-            spans.append((window.actual_start, inside, RegionState.UNDER_MAINTENANCE, window.display_title()))
+            spans.append((window.actual_start, inside, RegionState.UNDER_MAINTENANCE))
         if end > promised:
-            spans.append((max(promised, window.actual_start), end, RegionState.OVERRUNNING, window.display_title()))
+            spans.append((max(promised, window.actual_start), end, RegionState.OVERRUNNING))
     for incident in incidents:
-        spans.append((incident.started_at, incident.resolved_at or now, IMPACT_STATE[incident.impact], incident.title))
-    for start, end, state, note in spans:
-        local_day = start.astimezone(zone).date()
-        last_day = end.astimezone(zone).date()
-        while local_day <= last_day:
-            day = days.get(local_day)
-            if day is not None:
-                if SEVERITY[state] > SEVERITY[day.state]:
-                    day.state = state
-                if note not in day.notes:
-                    day.notes.append(note)
-            local_day += timedelta(days=1)
-    return list(days.values())
+        spans.append((incident.started_at, incident.resolved_at or now, IMPACT_STATE[incident.impact]))
+    states = [RegionState.OPERATIONAL] * BAR_DAYS
+    for start, end, state in spans:
+        low = max((start.astimezone(zone).date() - first).days, 0)
+        high = min((end.astimezone(zone).date() - first).days, BAR_DAYS - 1)
+        for index in range(low, high + 1):
+            if SEVERITY[state] > SEVERITY[states[index]]:
+                states[index] = state
+    bad = [
+        Day(first + timedelta(days=index), states[index])
+        for index in range(BAR_DAYS)
+        if states[index] != RegionState.OPERATIONAL
+    ]
+    return states, bad
 
 
 # Words from the maintenance models that the public pages show (incident impact and status, the default window

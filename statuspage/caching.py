@@ -15,10 +15,21 @@ here at once and in every other process within ``VERSION_SECONDS``. So a cached
 page costs no query at all, whatever the default cache is: a status page under
 load never waits for the database. The short timeout bounds what only the clock
 changes (a window that starts overrunning).
+
+No stampede: a page is kept under a key without the version, with the version
+it was rendered for and when. When the version has moved on or the page is
+older than ``PAGE_CACHE_SECONDS``, the first request to notice takes a short
+lock (``cache.add``, atomic in the process's memory cache and in a shared one)
+and renders; every other request meanwhile gets the previous page
+(stale-while-revalidate). A page is never served stale for longer than
+``LOCK_SECONDS``: after that the lock and the old page have expired and a
+request renders for itself. With nothing cached at all, the others wait for the
+one render (up to ``LOCK_SECONDS``) rather than start their own.
 """
 
 import hashlib
 import time
+import uuid
 from functools import wraps
 
 from django.conf import settings
@@ -35,6 +46,8 @@ COUNTER_KEY = "statuspage:counter"
 PAGES = "pages"
 WATCHED = (Region, Window, Incident, IncidentUpdate, AuditEvent)
 VERSION_SECONDS = 2.0
+LOCK_SECONDS = 5  # the longest a render may hold the others on the previous page
+WAIT_STEP = 0.02  # how often a request with nothing to serve looks for the page another one renders
 _version = {"fingerprint": None, "counter": 0, "read_at": float("-inf")}
 
 
@@ -111,7 +124,8 @@ def finish(request, response):
 
 
 def cached_page(view):
-    """Serve a rendered page from the cache while the content version and language are unchanged."""
+    """Serve a rendered page from the cache while the content version and language are unchanged; while one
+    request renders a newer page, the others get the previous one."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -119,21 +133,70 @@ def cached_page(view):
             return finish(request, view(request, *args, **kwargs))
         # The path without the query string: a cached page takes no parameters, and random query strings must
         # not each cost a full render.
+        if not settings.PAGE_CACHE_SECONDS:
+            return finish(request, view(request, *args, **kwargs))
         pages = caches[PAGES]
-        key = f"statuspage:page:{content_version()}:{get_language()}:{request.path}"
+        version = content_version()
+        key = f"statuspage:page:{get_language()}:{request.path}"
         hit = pages.get(key)
-        if hit is not None:
-            content, content_type, etag = hit
-            response = HttpResponse(content, content_type=content_type)
-            response["ETag"] = etag
-            response["Content-Language"] = get_language()
-            return finish(request, response)
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and not response.is_rendered:
-            response.render()
-        if response.status_code == 200:
-            response["ETag"] = etag_for(response.content)
-            pages.set(key, (response.content, response["Content-Type"], response["ETag"]), settings.PAGE_CACHE_SECONDS)
-        return finish(request, response)
+        if hit is not None and is_fresh(hit, version):
+            return from_cache(request, hit)
+        lock, token = key + ":rendering", uuid.uuid4().hex
+        if not pages.add(lock, token, LOCK_SECONDS):
+            if hit is not None:
+                return from_cache(request, hit)  # another request is rendering the new page
+            hit = wait_for(pages, key, lock)
+            if hit is not None:
+                return from_cache(request, hit)
+        try:
+            hit = pages.get(key)  # a render that finished between the first look and the lock
+            if hit is not None and is_fresh(hit, version):
+                return from_cache(request, hit)
+            return render_and_keep(request, view, args, kwargs, pages, key, version)
+        finally:
+            if pages.get(lock) == token:
+                pages.delete(lock)
 
     return wrapper
+
+
+def is_fresh(hit, version):
+    return hit["version"] == version and time.time() - hit["rendered_at"] < settings.PAGE_CACHE_SECONDS
+
+
+def from_cache(request, hit):
+    response = HttpResponse(hit["content"], content_type=hit["content_type"])
+    response["ETag"] = hit["etag"]
+    response["Content-Language"] = get_language()
+    return finish(request, response)
+
+
+def wait_for(pages, key, lock):
+    """The page another request is rendering, once it is there; None when that render gave up (its lock is gone
+    and no page came) or after ``LOCK_SECONDS``."""
+    deadline = time.monotonic() + LOCK_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(WAIT_STEP)
+        rendering = pages.get(lock) is not None  # asked first: a render stores its page before it lets go
+        hit = pages.get(key)
+        if hit is not None or not rendering:
+            return hit
+    return None
+
+
+def render_and_keep(request, view, args, kwargs, pages, key, version):
+    response = view(request, *args, **kwargs)
+    if hasattr(response, "render") and not response.is_rendered:
+        response.render()
+    if response.status_code == 200:
+        response["ETag"] = etag_for(response.content)
+        hit = {
+            "version": version,
+            "rendered_at": time.time(),
+            "content": response.content,
+            "content_type": response["Content-Type"],
+            "etag": response["ETag"],
+        }
+        # Kept a little past its freshness, as the previous page to serve while the next one renders.
+        pages.set(key, hit, settings.PAGE_CACHE_SECONDS + LOCK_SECONDS)
+    return finish(request, response)

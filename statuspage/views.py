@@ -16,6 +16,7 @@ from maintenance.state import RegionState
 from statuspage import months
 from statuspage.board import BAR_DAYS, board, status_label
 from statuspage.caching import cached_page, conditional
+from statuspage.overview import present
 
 ACTION_LABEL = {
     "announce": gettext_lazy("Announced"),
@@ -44,16 +45,11 @@ def feed_links(regions):
 @cached_page
 def status_page(request):
     now = timezone.now()
-    context = board(now)
+    context = present(board(now), now)
     context["overall_label"] = RegionState(context["overall"]).label
     context["bar_days"] = BAR_DAYS
     context["next_path"] = request.path  # the page is cached without its query string
     context["calendars"] = feed_links([entry.region for entry in context["regions"]])
-    for window in context["upcoming"] + context["recent_windows"]:
-        window.label = status_label(window, now)
-    for entry in context["regions"]:
-        if entry.next_window is not None:
-            entry.next_window.label = status_label(entry.next_window, now)
     return render(request, "statuspage/index.html", context)
 
 

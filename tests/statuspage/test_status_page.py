@@ -100,42 +100,79 @@ def test_a_cancelled_window_is_marked_and_is_no_longer_the_next_one(client, hist
     assert f'data-next-window="{december.pk}"' in region_block(html, "us")
 
 
-def test_recent_section_lists_past_windows_and_incidents(client, history):
+def test_recent_section_lists_the_last_30_days_windows_and_incidents(client, history, regions):
+    recent_outage = Incident.objects.create(
+        title="Queue backlog",
+        impact=Incident.Impact.MAJOR,
+        status=Incident.Status.RESOLVED,
+        started_at=NOW - timedelta(days=3),
+        resolved_at=NOW - timedelta(days=3) + timedelta(hours=1),
+    )
+    recent_outage.regions.set([regions["japan"], regions["us"]])
     html = client.get("/").content.decode()
     recent = html[html.index('id="recent-heading"') : html.index('id="calendars-heading"')]
-    past = Window.objects.filter(starts_at__gte=NOW - timedelta(days=90), starts_at__lt=NOW)
-    assert past.count() == 21  # August's windows fall outside the 90 days
+    past = Window.objects.filter(starts_at__gte=NOW - timedelta(days=30), starts_at__lt=NOW)
+    assert past.count() == 7  # the October release night
     for window in past:
         assert f'href="/windows/{window.pk}/"' in recent
-    assert "Slow logins" in recent and f'id="incident-{history.pk}"' in recent
+    september = Window.objects.get(region__slug="japan", month="2026-09-01")
+    assert f'href="/windows/{september.pk}/"' not in recent  # in its bar, its details and the history
+    assert f'id="incident-{recent_outage.pk}"' in recent
+    assert "United States, Japan · Saturday, Nov. 7, 2026, 12:00–13:00 UTC" in recent
+    assert "Slow logins" not in recent  # 36 days ago: in the Frankfurt and Ireland bars, and in the history
+    assert '<a href="/history/">' in recent
+
+
+def overview_row(html, slug):
+    start = html.index(f'<tr id="overview-{slug}">')
+    return html[start : html.index("</tr>", start)]
 
 
 def bars(html, slug):
-    block = region_block(html, slug)
-    return re.findall(r'<rect class="day s-(\w+)"[^>]*><title>([^<]*)</title></rect>', block)
+    """``{state: [(first day, days)]}`` from the region's bar: the days are counted from 89 days ago (0) to today."""
+    runs = {}
+    for state, data in re.findall(r'<path class="s-(\w+)" d="([^"]+)">', overview_row(html, slug)):
+        runs[state] = [(int(first), int(days)) for first, days in re.findall(r"M(\d+) \.5h(\d+)", data)]
+    return runs
 
 
-def test_ninety_day_bars_one_rect_per_day_coloured_by_the_worst_state(client, history):
+def test_ninety_day_bars_draw_each_run_of_equal_days_once_coloured_by_the_worst_state(client, history):
     html = client.get("/").content.decode()
-    japan = bars(html, "japan")
-    assert len(japan) == 90
-    assert japan[-1][1].startswith("Tuesday, Nov. 10, 2026")  # today, in Tokyo
-    assert japan[0][1].startswith("Thursday, Aug. 13, 2026")
-    by_title = {title.split(":")[0]: state for state, title in japan}
-    assert by_title["Saturday, Oct. 31, 2026"] == "overrunning"  # the late October window
-    assert by_title["Saturday, Sept. 26, 2026"] == "under_maintenance"
-    assert sum(state != "operational" for state, _ in japan) == 3
-    frankfurt = {title.split(":")[0]: state for state, title in bars(html, "eu-frankfurt")}
-    assert frankfurt["Monday, Oct. 5, 2026"] == "degraded_performance"
-    assert "Slow logins" in dict((t.split(":")[0], t) for _, t in bars(html, "eu-frankfurt"))["Monday, Oct. 5, 2026"]
+    row = overview_row(html, "japan")
+    assert 'viewBox="0 0 90 1"' in row and '<rect class="s-operational" width="90" height="1"/>' in row
+    # Today is Tuesday 10 November in Tokyo (day 89), so day 0 is Thursday 13 August.
+    assert bars(html, "japan") == {
+        "under_maintenance": [(16, 1), (44, 1)],  # Saturday 29 August and Saturday 26 September
+        "overrunning": [(79, 1)],  # the late October window, Saturday 31 October
+    }
+    assert bars(html, "eu-frankfurt")["degraded_performance"] == [(53, 1)]  # Monday 5 October: slow logins
+    assert "<title>Under maintenance: 2 days</title>" in row and "<title>Maintenance overrunning: 1 day</title>" in row
+    assert row.count("<path") == 2 and "<title>Operational" not in row
 
 
-def test_bars_have_an_accessible_name_and_summary(client, history):
-    block = region_block(client.get("/").content.decode(), "japan")
-    assert 'role="img" aria-labelledby="bars-japan-t bars-japan-d"' in block
-    assert '<title id="bars-japan-t">Japan, the last 90 days</title>' in block
-    assert "3 of 90 days had maintenance or trouble; the others were operational." in block
-    assert "3 days with maintenance or trouble" in block
+def test_a_run_of_days_in_one_state_is_one_stroke(client, history, regions):
+    incident = Incident.objects.create(
+        title="Replication lag",
+        impact=Incident.Impact.MAJOR,
+        status=Incident.Status.RESOLVED,
+        started_at=datetime(2026, 11, 1, 0, 0, tzinfo=UTC),
+        resolved_at=datetime(2026, 11, 3, 12, 0, tzinfo=UTC),
+    )
+    incident.regions.set([regions["india"]])
+    # 1 to 3 November in Kolkata are days 80 to 82 of the bar.
+    assert bars(client.get("/").content.decode(), "india")["partial_outage"] == [(80, 3)]
+
+
+def test_bars_have_an_accessible_name_and_the_days_are_listed_in_words(client, history):
+    html = client.get("/").content.decode()
+    assert 'role="img" aria-label="Japan: 3 of the last 90 days with maintenance or trouble"' in overview_row(
+        html, "japan"
+    )
+    block = region_block(html, "japan")
+    assert "<summary>3 days with maintenance or trouble</summary>" in block
+    assert "<dt>Maintenance overrunning</dt><dd>October: 31</dd>" in block
+    assert "<dt>Under maintenance</dt><dd>August: 29; September: 26</dd>" in block
+    assert "<dt>Degraded performance</dt><dd>October: 5</dd>" in region_block(html, "eu-frankfurt")
 
 
 def test_query_count_does_not_grow_with_data(client, regions, django_assert_max_num_queries):
@@ -157,7 +194,7 @@ def test_query_count_does_not_grow_with_data(client, regions, django_assert_max_
         cache.clear()
         caching.reset_fingerprint()
         with time_machine.travel(NOW, tick=False):
-            with django_assert_max_num_queries(10) as queries:
+            with django_assert_max_num_queries(7) as queries:
                 assert client.get("/").status_code == 200
         return len(queries.captured_queries)
 
@@ -167,7 +204,8 @@ def test_query_count_does_not_grow_with_data(client, regions, django_assert_max_
     load(datetime(2023, 12, 15, tzinfo=UTC), 50, 40)
     assert (Window.objects.count(), Incident.objects.count()) == (7 * 48, 100)
     large = render()
-    assert small == large == 7
+    # The content version's fingerprint, then regions, windows, incidents and the incidents' regions.
+    assert small == large == 5
 
 
 def test_a_cached_page_costs_no_query(client, history, django_assert_num_queries):

@@ -25,6 +25,13 @@
     return relative.format(seconds, "second");
   }
 
+  // The countdowns' words: on the element, or once for the whole page.
+  var sharedWords = document.querySelector("[data-countdown-words]");
+
+  function sharedOr(element, name) {
+    return element.getAttribute(name) || (sharedWords && sharedWords.getAttribute(name));
+  }
+
   function tick(element) {
     var start = parse(element.getAttribute("data-start"));
     var end = parse(element.getAttribute("data-end"));
@@ -33,13 +40,13 @@
     var template;
     var words;
     if (now < start.getTime()) {
-      template = element.getAttribute("data-before");
+      template = sharedOr(element, "data-before");
       words = inWords(start.getTime() - now);
     } else if (now < end.getTime()) {
-      template = element.getAttribute("data-during");
+      template = sharedOr(element, "data-during");
       words = inWords(end.getTime() - now);
     } else {
-      template = element.getAttribute("data-after");
+      template = sharedOr(element, "data-after");
       words = inWords(end.getTime() - now);
     }
     element.textContent = "(" + (template || "{when}").replace("{when}", words) + ")";
@@ -53,6 +60,41 @@
     element.setAttribute("data-viewer-zone", zone);
     var box = element.closest("[data-viewer]");
     if (box) { box.hidden = false; }
+  });
+
+  // The overview: a short form of the viewer's time; the region's time and UTC move to the hover title.
+  var shortFormat = new Intl.DateTimeFormat(lang, {
+    weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    timeZoneName: "short"
+  });
+  document.querySelectorAll("[data-viewer-short]").forEach(function (element) {
+    var date = parse(element.getAttribute("data-viewer-short"));
+    if (!date) { return; }
+    var zoneTimes = element.parentNode.querySelector(".zone-times");
+    element.textContent = shortFormat.format(date);
+    element.setAttribute("data-viewer-zone", zone);
+    if (zoneTimes) {
+      var said = Array.prototype.map.call(zoneTimes.childNodes, function (node) { return node.textContent.trim(); });
+      element.setAttribute("title", said.filter(Boolean).join(" · "));
+      zoneTimes.hidden = true;
+    }
+  });
+
+  // The follow-the-sun strip: the viewer's own midnight on the release day, as an hour of the UTC axis.
+  document.querySelectorAll("svg[data-day]").forEach(function (svg) {
+    var marker = svg.querySelector("[data-viewer-midnight]");
+    var parts = (svg.getAttribute("data-day") || "").split("-").map(Number);
+    if (!marker || parts.length !== 3) { return; }
+    var noon = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2], 12));
+    var hour = (((noon.getTimezoneOffset() / 60) % 24) + 24) % 24; // local midnight = UTC hour + offset
+    var x = Number(svg.getAttribute("data-x0")) + Number(svg.getAttribute("data-axis")) * hour / 24;
+    var line = marker.querySelector("line");
+    var label = marker.querySelector("text");
+    line.setAttribute("x1", x);
+    line.setAttribute("x2", x);
+    label.setAttribute("x", x);
+    marker.setAttribute("class", hour < 6 ? "midnight shown start" : "midnight shown");
+    marker.setAttribute("data-hour", String(hour));
   });
 
   var countdowns = document.querySelectorAll("[data-countdown]");
