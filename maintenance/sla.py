@@ -38,10 +38,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from dateutil.rrule import DAILY, SA, SU, rrule
 
-from maintenance.intervals import clip, subtract, total, union
+from maintenance.intervals import clip, subtract, total, union, within
 from maintenance.rule import Month
 
 MINUTE = timedelta(minutes=1)
@@ -73,6 +74,8 @@ def weekend_parts(interval, tz):
         return []
     first = start.astimezone(tz).date()
     last = end.astimezone(tz).date()
+    if first == last:  # inside one local day (most windows): all of it or nothing
+        return [(start, end)] if first.weekday() >= SA.weekday else []
     parts = []
     for day in rrule(DAILY, byweekday=(SA, SU), dtstart=first, until=last):
         day_start = datetime.combine(day.date(), time(), tzinfo=tz).astimezone(UTC)
@@ -150,6 +153,8 @@ def incident_parts(interval, spans):
 
 def minutes(duration):
     """A duration as minutes: an int when whole, else a Decimal with 2 places."""
+    if not duration % MINUTE:
+        return duration // MINUTE
     value = Fraction(duration / timedelta(microseconds=1)) / 60_000_000
     if value.denominator == 1:
         return int(value)
@@ -218,16 +223,54 @@ def row(region, month, tz, intervals, target, maintenance=(), excluded=()):
     """
     in_month = minutes_in_month(month, tz)
     lost = total(intervals)
-    availability = 100 * (1 - Fraction(lost / timedelta(microseconds=1)) / (in_month * 60_000_000))
+    availability = availability_of(lost, in_month)
     return Row(
         region,
         month,
         in_month,
         lost,
         availability,
-        availability >= Fraction(str(target)),
+        availability >= _fraction(target),
         total(maintenance),
         tuple((category, total(spans)) for category, spans in excluded),
+    )
+
+
+HUNDRED = Fraction(100)
+ZERO = timedelta()
+
+
+def availability_of(lost, in_month):
+    """``100 × (1 − lost ÷ the month's minutes)``, exact."""
+    if not lost:
+        return HUNDRED
+    return 100 * (1 - Fraction(lost // timedelta(microseconds=1), in_month * 60_000_000))
+
+
+def _merged_total(merged):
+    """``total`` of a list that is merged already (as ``Account``'s are)."""
+    if not merged:
+        return ZERO
+    return sum((end - start for start, end in merged), timedelta())
+
+
+@lru_cache(maxsize=8)
+def _fraction(target):
+    """The target as an exact fraction (``99.9`` is 999/10, not the float's binary value)."""
+    return Fraction(str(target))
+
+
+def in_month(whole, start, end):
+    """The part of a whole-range ``Account`` inside one month [start, end).
+
+    Every step of ``account`` is a set operation, and set operations commute with cutting out a range, so working
+    out a region's account once over all the months and cutting each month out of it gives exactly what
+    ``account`` gives for that month alone, with bisection instead of a pass over every interval per month.
+    """
+    return Account(
+        within(whole.downtime, start, end),
+        within(whole.maintenance, start, end),
+        {category: within(spans, start, end) for category, spans in whole.excluded.items()},
     )
 
 
@@ -293,6 +336,9 @@ def ledger(months, now, regions=None, target=None, mode=None):
     excluded = {r.pk: {} for r in regions}
     notes = {r.pk: [] for r in regions}
     for (region_id, _incident_id), entry in spans.items():
+        if not entry["excluded"]:  # most incidents: all of it counts
+            incidents[region_id].append(entry["interval"])
+            continue
         counted, _ = incident_parts(entry["interval"], [span for _, span, _, _ in entry["excluded"]])
         incidents[region_id].extend(counted)
         for category, span, title, reason in entry["excluded"]:
@@ -310,32 +356,58 @@ def ledger(months, now, regions=None, target=None, mode=None):
         & (Q(actual_end__isnull=True) | Q(actual_end__gt=lo))
         | Q(announced_at__isnull=False, starts_at__lt=hi, ends_at__gt=lo) & ~Q(status=Window.Status.CANCELLED)
     )
-    fields = ("region_id", "status", "starts_at", "ends_at", "actual_start", "actual_end", "announced_at")
-    for w in windows.only(*fields, "announced_ends_at"):
-        scheduled = (w.starts_at, w.promised_end) if w.announced_at is not None else None
-        if scheduled and w.status != Window.Status.CANCELLED:
-            announced[w.region_id].append(scheduled)
-        if w.status in (Window.Status.IN_PROGRESS, Window.Status.COMPLETED) and w.actual_start:
-            ran[w.region_id].append(RanWindow((w.actual_start, min(w.actual_end or now, now)), scheduled))
+    fields = ("region_id", "status", "starts_at", "ends_at", "announced_ends_at", "actual_start", "actual_end")
+    ran_statuses = (Window.Status.IN_PROGRESS, Window.Status.COMPLETED)
+    for (
+        region_id,
+        status,
+        starts_at,
+        ends_at,
+        announced_ends_at,
+        actual_start,
+        actual_end,
+        announced_at,
+    ) in windows.values_list(*fields, "announced_at"):
+        # (starts_at, Window.promised_end) once announced
+        scheduled = (starts_at, announced_ends_at or ends_at) if announced_at is not None else None
+        if scheduled and status != Window.Status.CANCELLED:
+            announced[region_id].append(scheduled)
+        if status in ran_statuses and actual_start:
+            ran[region_id].append(RanWindow((actual_start, min(actual_end or now, now)), scheduled))
 
+    target_fraction = _fraction(target)
     rows = []
     for region in regions:
         excused = excluded_maintenance(announced[region.pk], region.zone, mode)
+        whole = account(
+            incidents[region.pk], excluded[region.pk], ran[region.pk], excused, lo, min(hi, now), categories
+        )
         for month in months:
             start, end = bounds[(region.pk, month)]
             hi_now = min(end, now)
-            parts = account(
-                incidents[region.pk], excluded[region.pk], ran[region.pk], excused, start, hi_now, categories
+            parts = in_month(whole, start, hi_now)
+            in_month_minutes = (end - start) // MINUTE
+            lost = _merged_total(parts.downtime)
+            availability = availability_of(lost, in_month_minutes)
+            month_row = Row(
+                region,
+                month,
+                in_month_minutes,
+                lost,
+                availability,
+                availability >= target_fraction,
+                _merged_total(parts.maintenance),
+                tuple((category, _merged_total(parts.excluded.get(category, ()))) for category in categories),
             )
-            by_category = [(category, parts.excluded.get(category, [])) for category in categories]
-            month_row = row(region, month, region.zone, parts.downtime, target, parts.maintenance, by_category)
-            month_notes = tuple(
-                sorted(
-                    (n for n in notes[region.pk] if n.starts_at < hi_now and n.ends_at > start),
-                    key=lambda n: (n.starts_at, n.category),
+            if notes[region.pk]:
+                month_notes = tuple(
+                    sorted(
+                        (n for n in notes[region.pk] if n.starts_at < hi_now and n.ends_at > start),
+                        key=lambda n: (n.starts_at, n.category),
+                    )
                 )
-            )
-            rows.append(replace(month_row, notes=month_notes))
+                month_row = replace(month_row, notes=month_notes)
+            rows.append(month_row)
     return rows
 
 
