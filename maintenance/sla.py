@@ -138,7 +138,9 @@ def account(incidents, excluded_spans, ran_windows, excused, lo, hi, categories=
     taken = down + maintenance
     excluded = {}
     for category in [*categories, *(c for c in excluded_spans if c not in categories)]:
-        spans = clip(subtract(excluded_spans.get(category, []), taken), lo, hi)
+        if not excluded_spans.get(category):
+            continue
+        spans = clip(subtract(excluded_spans[category], taken), lo, hi)
         if spans:
             excluded[category] = spans
             taken = taken + spans
@@ -155,10 +157,42 @@ def minutes(duration):
     """A duration as minutes: an int when whole, else a Decimal with 2 places."""
     if not duration % MINUTE:
         return duration // MINUTE
-    value = Fraction(duration / timedelta(microseconds=1)) / 60_000_000
+    return exact_minutes(Fraction(duration // timedelta(microseconds=1), 60_000_000))
+
+
+def exact_minutes(value):
+    """A Fraction of minutes as ``minutes`` gives them: an int when whole, else a Decimal with 2 places."""
     if value.denominator == 1:
         return int(value)
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A month's error budget, in minutes as ``minutes`` gives them: the downtime the target allows in the whole
+    month, the downtime so far, and what is left (negative once the month is over budget)."""
+
+    allowed: object
+    used: object
+    left: object
+
+    @property
+    def over(self):
+        return self.left < 0
+
+    @property
+    def used_percent(self):
+        """How much of the budget is used, in whole percent (0 when nothing is allowed and nothing used)."""
+        if not self.allowed:
+            return 100 if self.used else 0
+        return round(Decimal(self.used) * 100 / Decimal(self.allowed))
+
+
+def budget(row, target):
+    """The error budget of a ledger ``row`` against ``target`` percent (pure)."""
+    allowed = row.minutes_in_month * (100 - _fraction(target)) / 100
+    used = Fraction(row.downtime // timedelta(microseconds=1), 60_000_000)
+    return Budget(exact_minutes(allowed), exact_minutes(used), exact_minutes(allowed - used))
 
 
 @dataclass(frozen=True)
@@ -280,7 +314,8 @@ def in_month(whole, start, end):
 def ledger(months, now, regions=None, target=None, mode=None):
     """Rows for each region (active ones by default) and each of ``months``, region-major.
 
-    Three queries whatever the number of months, regions, incidents, exclusions and windows.
+    Four queries whatever the number of months, regions, incidents, exclusions and windows (three when
+    ``regions`` are given).
     """
     from django.conf import settings
     from django.db.models import Q
@@ -299,13 +334,11 @@ def ledger(months, now, regions=None, target=None, mode=None):
     region_ids = [r.pk for r in regions]
     categories = list(SlaExclusion.Category.values)
 
-    # One row per (region, incident, exclusion), the exclusion columns empty when it has none.
-    links = Incident.regions.through.objects.filter(region_id__in=region_ids, incident__started_at__lt=hi).filter(
-        Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=lo)
-    )
-    spans = {}
+    # The incidents touching the months, one row per exclusion (the exclusion columns empty when it has none), and
+    # then which regions each is in: the incidents' times are read once, not once per region.
+    touching = Q(started_at__lt=hi) & (Q(resolved_at__isnull=True) | Q(resolved_at__gt=lo))
+    found = {}
     for (
-        region_id,
         incident_id,
         title,
         started_at,
@@ -315,22 +348,25 @@ def ledger(months, now, regions=None, target=None, mode=None):
         ex_end,
         reason,
         public,
-    ) in links.values_list(
-        "region_id",
-        "incident_id",
-        "incident__title",
-        "incident__started_at",
-        "incident__resolved_at",
-        "incident__exclusions__category",
-        "incident__exclusions__starts_at",
-        "incident__exclusions__ends_at",
-        "incident__exclusions__reason",
-        "incident__exclusions__publish_reason",
+    ) in Incident.objects.filter(touching).values_list(
+        "id",
+        "title",
+        "started_at",
+        "resolved_at",
+        "exclusions__category",
+        "exclusions__starts_at",
+        "exclusions__ends_at",
+        "exclusions__reason",
+        "exclusions__publish_reason",
     ):
         end = min(resolved_at or now, now)
-        entry = spans.setdefault((region_id, incident_id), {"interval": (started_at, end), "excluded": []})
+        entry = found.setdefault(incident_id, {"interval": (started_at, end), "excluded": []})
         if category is not None:
             entry["excluded"].append((category, (ex_start, min(ex_end or end, end)), title, reason if public else ""))
+    links = Incident.regions.through.objects.filter(
+        region_id__in=region_ids, incident__in=Incident.objects.filter(touching)
+    ).values_list("region_id", "incident_id")
+    spans = {(region_id, incident_id): found[incident_id] for region_id, incident_id in links if incident_id in found}
 
     incidents = {r.pk: [] for r in regions}
     excluded = {r.pk: {} for r in regions}
