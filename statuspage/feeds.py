@@ -25,13 +25,29 @@ NEWS_ITEMS = 50
 # once the window has been announced: until then the window is only planned, and planned windows are not news.
 ALWAYS = ("announce", "start", "complete")
 ONCE_ANNOUNCED = ("reschedule", "extend", "cancel")
+# What a calendar event shows (maintenance/ics.py): reading only these halves the rows' decoding.
+CALENDAR_FIELDS = (
+    "region__name",
+    "title",
+    "release_summary",
+    "sequence",
+    "status",
+    "starts_at",
+    "ends_at",
+    "created_at",
+    "updated_at",
+)
 
 
 def calendar_windows(now, region=None):
     """Every window, cancelled ones included, from 90 days ago to about 13 months ahead."""
-    windows = Window.objects.filter(
-        starts_at__gte=now - timedelta(days=PAST_DAYS), starts_at__lt=now + timedelta(days=AHEAD_DAYS)
-    ).select_related("region")
+    windows = (
+        Window.objects.filter(
+            starts_at__gte=now - timedelta(days=PAST_DAYS), starts_at__lt=now + timedelta(days=AHEAD_DAYS)
+        )
+        .select_related("region")
+        .only(*CALENDAR_FIELDS)
+    )
     if region is not None:
         windows = windows.filter(region=region)
     return windows.order_by("starts_at", "region__position", "id")

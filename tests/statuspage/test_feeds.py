@@ -41,6 +41,15 @@ def test_all_regions_calendar_has_one_event_per_window_with_the_required_propert
         assert str(event["STATUS"]) == expected
 
 
+def test_a_calendar_takes_one_query_whatever_the_number_of_windows(client, history, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        everything = client.get("/feeds/maintenance.ics")
+    with django_assert_num_queries(2):  # the region, then its windows
+        frankfurt = client.get("/feeds/eu-frankfurt.ics")
+    assert everything.content.count(b"BEGIN:VEVENT") == Window.objects.count() == 111
+    assert frankfurt.content.count(b"BEGIN:VEVENT") == 16
+
+
 def test_status_and_sequence_follow_the_lifecycle(client, history):
     window = Window.objects.get(region__slug="japan", month="2026-12-01")
     uid = f"window-{window.pk}@127.0.0.1"
