@@ -6,9 +6,9 @@
 
 With DATABASE_URL=postgres://..., it makes a database of its own on that server and drops it at the end. The data
 set: the seven seed regions, windows planned for 16 months from the first of the month 95 days ago (the past ones
-announced, run and completed: about 111 windows), and 50 incidents of one hour over the last 85 days. It starts gunicorn with the
-project's gunicorn.conf.py (2 workers, DEBUG off, whitenoise, the default caches unless CACHE_URL is set) on a free
-port of 127.0.0.1, and measures:
+announced, run and completed: about 111 windows), and 50 incidents of one hour over the last 85 days. It starts
+gunicorn with the project's gunicorn.conf.py (2 workers, DEBUG off, whitenoise, the default caches unless CACHE_URL
+is set) on a free port of 127.0.0.1, and measures:
 
 1. warm ``/`` ÷ a static file: requests/s of the cached status page and of the stylesheet on the same server (best of
    ``--rounds``);
