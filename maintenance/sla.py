@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from dateutil.rrule import DAILY, SA, SU, rrule
 
@@ -218,7 +218,7 @@ class Row:
     excluded: tuple = ()  # (category, duration) for every category, in the SLA's order
     notes: tuple = ()  # Note items: the exclusions that touch the month
 
-    @property
+    @cached_property
     def downtime_minutes(self):
         """An int when whole, else a Decimal with 2 places."""
         return minutes(self.downtime)
@@ -227,12 +227,12 @@ class Row:
     def maintenance_minutes(self):
         return minutes(self.maintenance)
 
-    @property
+    @cached_property
     def excluded_minutes(self):
         """{category: minutes}, every category, in the SLA's order."""
         return {category: minutes(duration) for category, duration in self.excluded}
 
-    @property
+    @cached_property
     def availability_percent(self):
         value = Decimal(self.availability.numerator) / Decimal(self.availability.denominator)
         return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
@@ -328,7 +328,11 @@ def ledger(months, now, regions=None, target=None, mode=None):
     regions = list(regions if regions is not None else Region.objects.filter(active=True))
     if not months or not regions:
         return []
-    bounds = {(r.pk, m): month_bounds(m, r.zone) for r in regions for m in months}
+    edges = set(months) | {m.next() for m in months}  # each month's start is the previous one's end
+    bounds = {}
+    for r in regions:
+        starts = {m: datetime(m.year, m.month, 1, tzinfo=r.zone).astimezone(UTC) for m in edges}  # as month_bounds
+        bounds.update({(r.pk, m): (starts[m], starts[m.next()]) for m in months})
     lo = min(start for start, _ in bounds.values())
     hi = max(end for _, end in bounds.values())
     region_ids = [r.pk for r in regions]
@@ -363,10 +367,11 @@ def ledger(months, now, regions=None, target=None, mode=None):
         entry = found.setdefault(incident_id, {"interval": (started_at, end), "excluded": []})
         if category is not None:
             entry["excluded"].append((category, (ex_start, min(ex_end or end, end)), title, reason if public else ""))
-    links = Incident.regions.through.objects.filter(
-        region_id__in=region_ids, incident__in=Incident.objects.filter(touching)
-    ).values_list("region_id", "incident_id")
-    spans = {(region_id, incident_id): found[incident_id] for region_id, incident_id in links if incident_id in found}
+    links = Incident.regions.through.objects.filter(region_id__in=region_ids, incident_id__in=list(found))
+    spans = {
+        (region_id, incident_id): found[incident_id]
+        for region_id, incident_id in (links.values_list("region_id", "incident_id") if found else ())
+    }
 
     incidents = {r.pk: [] for r in regions}
     excluded = {r.pk: {} for r in regions}

@@ -130,9 +130,9 @@ def _budget(row, words):
 def _ledger_line(row, name, column, labels, words):
     """One line of the ledger table; ``name`` and ``labels`` are escaped already."""
     excluded = [
-        words.excluded % {"minutes": words.number(minutes), "label": labels[category]}
-        for category, minutes in row.excluded_minutes.items()
-        if minutes
+        words.excluded % {"minutes": words.number(sla.minutes(duration)), "label": labels[category]}
+        for category, duration in row.excluded
+        if duration
     ]
     return LEDGER_LINE.format(
         region=name,
