@@ -122,6 +122,14 @@ def test_atom_and_rss_have_one_entry_per_announcement_reschedule_cancellation_st
         assert entries[0].link.startswith(f"http://127.0.0.1:8000/windows/{window.pk}/#event-")
 
 
+def test_a_news_feed_takes_two_queries_whatever_the_number_of_entries(client, history, django_assert_num_queries):
+    for window in Window.objects.filter(status="planned").order_by("starts_at")[:20]:
+        lifecycle.announce(window)
+    with django_assert_num_queries(2):  # the events with their windows and regions, then the windows' moves
+        atom = client.get("/feeds/maintenance.atom")
+    assert len(feedparser.parse(atom.content).entries) == 50
+
+
 def test_news_entries_keep_the_times_they_announced(client, history):
     window = Window.objects.get(region__slug="eu-frankfurt", month="2026-12-01")
     lifecycle.announce(window)
