@@ -73,7 +73,10 @@ def weekend_parts(interval, tz):
     if start >= end:
         return []
     first = start.astimezone(tz).date()
-    last = end.astimezone(tz).date()
+    local_end = end.astimezone(tz)
+    last = local_end.date()
+    if last > first and local_end.time() == time():  # ends at a local midnight: nothing of the last day
+        last -= timedelta(days=1)
     if first == last:  # inside one local day (most windows): all of it or nothing
         return [(start, end)] if first.weekday() >= SA.weekday else []
     parts = []

@@ -73,6 +73,9 @@ def test_minutes_are_an_int_when_whole_and_two_decimals_otherwise():
         (datetime(2026, 11, 27, 10, 0, tzinfo=UTC), datetime(2026, 11, 27, 11, 0, tzinfo=UTC), 0),  # Fri
         (datetime(2026, 11, 27, 22, 30, tzinfo=UTC), datetime(2026, 11, 27, 23, 30, tzinfo=UTC), 30),  # Fri->Sat
         (datetime(2026, 11, 29, 22, 30, tzinfo=UTC), datetime(2026, 11, 29, 23, 30, tzinfo=UTC), 30),  # Sun->Mon
+        (datetime(2026, 11, 28, 22, 0, tzinfo=UTC), datetime(2026, 11, 28, 23, 0, tzinfo=UTC), 60),  # Sat to 00:00
+        (datetime(2026, 11, 29, 22, 0, tzinfo=UTC), datetime(2026, 11, 29, 23, 0, tzinfo=UTC), 60),  # Sun to 00:00
+        (datetime(2026, 11, 27, 22, 0, tzinfo=UTC), datetime(2026, 11, 27, 23, 0, tzinfo=UTC), 0),  # Fri to 00:00
     ],
 )
 def test_weekend_parts_within_one_local_day_and_across_midnight(start, end, weekend_minutes):
