@@ -331,13 +331,14 @@ def ledger(months, now, regions=None, target=None, mode=None):
     regions = list(regions if regions is not None else Region.objects.filter(active=True))
     if not months or not regions:
         return []
-    edges = set(months) | {m.next() for m in months}  # each month's start is the previous one's end
-    bounds = {}
+    following = [m.next() for m in months]
+    edges = set(months) | set(following)  # each month's start is the previous one's end
+    bounds = {}  # region id: [(start, end) of each of months], as month_bounds gives them
     for r in regions:
-        starts = {m: datetime(m.year, m.month, 1, tzinfo=r.zone).astimezone(UTC) for m in edges}  # as month_bounds
-        bounds.update({(r.pk, m): (starts[m], starts[m.next()]) for m in months})
-    lo = min(start for start, _ in bounds.values())
-    hi = max(end for _, end in bounds.values())
+        starts = {m: datetime(m.year, m.month, 1, tzinfo=r.zone).astimezone(UTC) for m in edges}
+        bounds[r.pk] = [(starts[m], starts[n]) for m, n in zip(months, following, strict=True)]
+    lo = min(start for spans in bounds.values() for start, _ in spans)
+    hi = max(end for spans in bounds.values() for _, end in spans)
     region_ids = [r.pk for r in regions]
     categories = list(SlaExclusion.Category.values)
 
@@ -420,14 +421,14 @@ def ledger(months, now, regions=None, target=None, mode=None):
             ran[region_id].append(RanWindow((actual_start, min(actual_end or now, now)), scheduled))
 
     target_fraction = _fraction(target)
+    nothing_excluded = tuple((category, ZERO) for category in categories)
     rows = []
     for region in regions:
         excused = excluded_maintenance(announced[region.pk], region.zone, mode)
         whole = account(
             incidents[region.pk], excluded[region.pk], ran[region.pk], excused, lo, min(hi, now), categories
         )
-        for month in months:
-            start, end = bounds[(region.pk, month)]
+        for month, (start, end) in zip(months, bounds[region.pk], strict=True):
             hi_now = min(end, now)
             parts = in_month(whole, start, hi_now)
             in_month_minutes = (end - start) // MINUTE
@@ -441,7 +442,9 @@ def ledger(months, now, regions=None, target=None, mode=None):
                 availability,
                 availability >= target_fraction,
                 _merged_total(parts.maintenance),
-                tuple((category, _merged_total(parts.excluded.get(category, ()))) for category in categories),
+                tuple((category, _merged_total(parts.excluded.get(category, ()))) for category in categories)
+                if any(parts.excluded.values())
+                else nothing_excluded,
             )
             if notes[region.pk]:
                 month_notes = tuple(
