@@ -1,5 +1,7 @@
 """The public SLA page (a heat map of region × month, each region's error budget, the ledger) and its CSV export."""
 
+from decimal import ROUND_DOWN, Decimal
+
 from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
@@ -28,10 +30,11 @@ CSV_COLUMNS = [
 ]
 # The heat map's classes: a month with no downtime, one that met the target with some, one that missed it.
 PERFECT, MET, MISSED = "sla-perfect", "sla-met", "sla-missed"
+TWO_PLACES = Decimal("0.01")
 # The two tables with a line per region and month are put together here rather than in a template loop: 84 lines of
 # a few cells each cost a template several milliseconds, str.format a fraction of one. Every text that is not a
 # number made here is escaped (once per region and month, not once per cell).
-HEAT_CELL = '<td class="{}"><span aria-hidden="true">{}</span> {}% <span class="sla-word">{}</span></td>'
+HEAT_CELL = '<td class="{}">{}% <span class="sla-word"><span aria-hidden="true">{}</span> {}</span></td>'
 LEDGER_LINE = (
     '<tr><th scope="row">{region}</th><td><time datetime="{iso}">{month}</time></td><td>{figure}% {word}</td>'
     "<td>{downtime}</td><td>{maintenance}</td><td>{excluded}</td></tr>"
@@ -110,7 +113,9 @@ def _heat_cell(row, words):
         css, mark, word = MISSED, "✗", words.missed
     else:
         css, mark, word = (PERFECT if not row.downtime else MET), "✓", words.met
-    return HEAT_CELL.format(css, mark, words.number(row.availability_percent), word)
+    # Two decimals, cut rather than rounded, so that a missed month never reads as the target (99.8999 is 99.89).
+    figure = row.availability_percent.quantize(TWO_PLACES, rounding=ROUND_DOWN)
+    return HEAT_CELL.format(css, words.number(figure), mark, word)
 
 
 def _budget(row, words):

@@ -75,8 +75,8 @@ def test_the_heat_map_has_a_row_per_region_and_a_column_per_month_oldest_first(
     assert [line[0][2] for line in lines] == [region.name for region in regions.values()]
     assert all(len(line) == 13 for line in lines)
     japan = next(line for line in lines if line[0][2] == "Japan")
-    assert japan[11] == ("td", "sla-missed", "✗ 99.8611% Missed")
-    assert japan[10] == ("td", "sla-perfect", "✓ 100% Met")
+    assert japan[11] == ("td", "sla-missed", "99.86% ✗ Missed")
+    assert japan[10] == ("td", "sla-perfect", "100% ✓ Met")
     assert html.count('class="sla-missed"') == 1
     assert html.count('class="sla-perfect"') == 7 * 12 - 1
 
@@ -87,7 +87,18 @@ def test_a_month_with_downtime_that_met_the_target_is_told_apart_from_a_perfect_
     incidents.resolve(opened, resolved_at=start + timedelta(minutes=20), now=LATER)
     _, tables = sla_tables(client)
     us = next(line for line in tables["heatmap"] if line[0][2] == "United States")
-    assert us[10] == ("td", "sla-met", "✓ 99.9552% Met")  # October in New York: 44,640 minutes
+    assert us[10] == ("td", "sla-met", "99.95% ✓ Met")  # October in New York: 44,640 minutes, 99.9552%
+
+
+def test_a_missed_month_just_under_the_target_is_not_rounded_up_to_it(client, regions):
+    start = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)  # 43.25 of Tokyo's 43,200 November minutes: 99.8999%
+    opened = incidents.open_incident("Errors", [regions["japan"]], "major", "Down.", started_at=start, now=start)
+    incidents.resolve(opened, resolved_at=start + timedelta(minutes=43, seconds=15), now=LATER)
+    _, tables = sla_tables(client)
+    japan = next(line for line in tables["heatmap"] if line[0][2] == "Japan")
+    assert japan[11] == ("td", "sla-missed", "99.89% ✗ Missed")
+    ledger = next(line for line in tables["ledger"] if line[0][2] == "Japan" and line[1][2] == "November 2026")
+    assert ledger[2][2] == "99.8999% Missed"
 
 
 def test_the_error_budget_gives_allowed_used_and_left_minutes_this_month(client, regions):
