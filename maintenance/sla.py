@@ -28,7 +28,8 @@ Figures: ``minutes_in_month`` is an integer. ``downtime_minutes`` is exact: an
 integer when the downtime is a whole number of minutes (it always is when every
 input time is on a whole minute), otherwise the minutes rounded to 2 decimals.
 ``availability_percent`` is ``100 × (1 − downtime ÷ minutes)`` rounded to 4
-decimals; ``met`` compares the unrounded value with ``SLA_TARGET``.
+decimals; ``met`` compares the unrounded value with ``SLA_TARGET``. A month's error budget (``budget``) is the
+downtime the target allows in all of its minutes; what is left is that minus the downtime so far.
 
 The interval arithmetic is pure (no database, no clock); ``ledger`` is the thin
 part that reads the database.
@@ -317,8 +318,8 @@ def in_month(whole, start, end):
 def ledger(months, now, regions=None, target=None, mode=None):
     """Rows for each region (active ones by default) and each of ``months``, region-major.
 
-    Four queries whatever the number of months, regions, incidents, exclusions and windows (three when
-    ``regions`` are given).
+    At most four queries whatever the number of months, regions, incidents, exclusions and windows (three when
+    ``regions`` are given): the regions, the incidents with their exclusions, the incidents' regions, the windows.
     """
     from django.conf import settings
     from django.db.models import Q
