@@ -238,6 +238,8 @@ class Row:
 
     @cached_property
     def availability_percent(self):
+        if self.availability == HUNDRED:  # most months
+            return FULL
         value = Decimal(self.availability.numerator) / Decimal(self.availability.denominator)
         return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
@@ -275,6 +277,7 @@ def row(region, month, tz, intervals, target, maintenance=(), excluded=()):
 
 
 HUNDRED = Fraction(100)
+FULL = Decimal("100.0000")
 ZERO = timedelta()
 
 
