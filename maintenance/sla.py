@@ -28,7 +28,8 @@ Figures: ``minutes_in_month`` is an integer. ``downtime_minutes`` is exact: an
 integer when the downtime is a whole number of minutes (it always is when every
 input time is on a whole minute), otherwise the minutes rounded to 2 decimals.
 ``availability_percent`` is ``100 × (1 − downtime ÷ minutes)`` rounded to 4
-decimals; ``met`` compares the unrounded value with ``SLA_TARGET``.
+decimals; ``met`` compares the unrounded value with ``SLA_TARGET``. A month's error budget (``budget``) is the
+downtime the target allows in all of its minutes; what is left is that minus the downtime so far.
 
 The interval arithmetic is pure (no database, no clock); ``ledger`` is the thin
 part that reads the database.
@@ -38,10 +39,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import cached_property, lru_cache
 
 from dateutil.rrule import DAILY, SA, SU, rrule
 
-from maintenance.intervals import clip, subtract, total, union
+from maintenance.intervals import clip, subtract, total, union, within
 from maintenance.rule import Month
 
 MINUTE = timedelta(minutes=1)
@@ -72,7 +74,12 @@ def weekend_parts(interval, tz):
     if start >= end:
         return []
     first = start.astimezone(tz).date()
-    last = end.astimezone(tz).date()
+    local_end = end.astimezone(tz)
+    last = local_end.date()
+    if last > first and local_end.time() == time():  # ends at a local midnight: nothing of the last day
+        last -= timedelta(days=1)
+    if first == last:  # inside one local day (most windows): all of it or nothing
+        return [(start, end)] if first.weekday() >= SA.weekday else []
     parts = []
     for day in rrule(DAILY, byweekday=(SA, SU), dtstart=first, until=last):
         day_start = datetime.combine(day.date(), time(), tzinfo=tz).astimezone(UTC)
@@ -135,7 +142,9 @@ def account(incidents, excluded_spans, ran_windows, excused, lo, hi, categories=
     taken = down + maintenance
     excluded = {}
     for category in [*categories, *(c for c in excluded_spans if c not in categories)]:
-        spans = clip(subtract(excluded_spans.get(category, []), taken), lo, hi)
+        if not excluded_spans.get(category):
+            continue
+        spans = clip(subtract(excluded_spans[category], taken), lo, hi)
         if spans:
             excluded[category] = spans
             taken = taken + spans
@@ -150,10 +159,44 @@ def incident_parts(interval, spans):
 
 def minutes(duration):
     """A duration as minutes: an int when whole, else a Decimal with 2 places."""
-    value = Fraction(duration / timedelta(microseconds=1)) / 60_000_000
+    if not duration % MINUTE:
+        return duration // MINUTE
+    return exact_minutes(Fraction(duration // timedelta(microseconds=1), 60_000_000))
+
+
+def exact_minutes(value):
+    """A Fraction of minutes as ``minutes`` gives them: an int when whole, else a Decimal with 2 places."""
     if value.denominator == 1:
         return int(value)
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A month's error budget, in minutes as ``minutes`` gives them: the downtime the target allows in the whole
+    month, the downtime so far, and what is left (negative once the month is over budget)."""
+
+    allowed: object
+    used: object
+    left: object
+
+    @property
+    def over(self):
+        return self.left < 0
+
+    @property
+    def used_percent(self):
+        """How much of the budget is used, in whole percent (0 when nothing is allowed and nothing used)."""
+        if not self.allowed:
+            return 100 if self.used else 0
+        return round(Decimal(self.used) * 100 / Decimal(self.allowed))
+
+
+def budget(row, target):
+    """The error budget of a ledger ``row`` against ``target`` percent (pure)."""
+    allowed = row.minutes_in_month * (100 - _fraction(target)) / 100
+    used = Fraction(row.downtime // timedelta(microseconds=1), 60_000_000)
+    return Budget(exact_minutes(allowed), exact_minutes(used), exact_minutes(allowed - used))
 
 
 @dataclass(frozen=True)
@@ -179,7 +222,7 @@ class Row:
     excluded: tuple = ()  # (category, duration) for every category, in the SLA's order
     notes: tuple = ()  # Note items: the exclusions that touch the month
 
-    @property
+    @cached_property
     def downtime_minutes(self):
         """An int when whole, else a Decimal with 2 places."""
         return minutes(self.downtime)
@@ -188,13 +231,15 @@ class Row:
     def maintenance_minutes(self):
         return minutes(self.maintenance)
 
-    @property
+    @cached_property
     def excluded_minutes(self):
         """{category: minutes}, every category, in the SLA's order."""
         return {category: minutes(duration) for category, duration in self.excluded}
 
-    @property
+    @cached_property
     def availability_percent(self):
+        if self.availability == HUNDRED:  # most months
+            return FULL
         value = Decimal(self.availability.numerator) / Decimal(self.availability.denominator)
         return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
@@ -218,16 +263,55 @@ def row(region, month, tz, intervals, target, maintenance=(), excluded=()):
     """
     in_month = minutes_in_month(month, tz)
     lost = total(intervals)
-    availability = 100 * (1 - Fraction(lost / timedelta(microseconds=1)) / (in_month * 60_000_000))
+    availability = availability_of(lost, in_month)
     return Row(
         region,
         month,
         in_month,
         lost,
         availability,
-        availability >= Fraction(str(target)),
+        availability >= _fraction(target),
         total(maintenance),
         tuple((category, total(spans)) for category, spans in excluded),
+    )
+
+
+HUNDRED = Fraction(100)
+FULL = Decimal("100.0000")
+ZERO = timedelta()
+
+
+def availability_of(lost, in_month):
+    """``100 × (1 − lost ÷ the month's minutes)``, exact."""
+    if not lost:
+        return HUNDRED
+    return 100 * (1 - Fraction(lost // timedelta(microseconds=1), in_month * 60_000_000))
+
+
+def _merged_total(merged):
+    """``total`` of a list that is merged already (as ``Account``'s are)."""
+    if not merged:
+        return ZERO
+    return sum((end - start for start, end in merged), timedelta())
+
+
+@lru_cache(maxsize=8)
+def _fraction(target):
+    """The target as an exact fraction (``99.9`` is 999/10, not the float's binary value)."""
+    return Fraction(str(target))
+
+
+def in_month(whole, start, end):
+    """The part of a whole-range ``Account`` inside one month [start, end).
+
+    Every step of ``account`` is a set operation, and set operations commute with cutting out a range, so working
+    out a region's account once over all the months and cutting each month out of it gives exactly what
+    ``account`` gives for that month alone, with bisection instead of a pass over every interval per month.
+    """
+    return Account(
+        within(whole.downtime, start, end),
+        within(whole.maintenance, start, end),
+        {category: within(spans, start, end) for category, spans in whole.excluded.items()},
     )
 
 
@@ -237,7 +321,8 @@ def row(region, month, tz, intervals, target, maintenance=(), excluded=()):
 def ledger(months, now, regions=None, target=None, mode=None):
     """Rows for each region (active ones by default) and each of ``months``, region-major.
 
-    Three queries whatever the number of months, regions, incidents, exclusions and windows.
+    At most four queries whatever the number of months, regions, incidents, exclusions and windows (three when
+    ``regions`` are given): the regions, the incidents with their exclusions, the incidents' regions, the windows.
     """
     from django.conf import settings
     from django.db.models import Q
@@ -250,19 +335,22 @@ def ledger(months, now, regions=None, target=None, mode=None):
     regions = list(regions if regions is not None else Region.objects.filter(active=True))
     if not months or not regions:
         return []
-    bounds = {(r.pk, m): month_bounds(m, r.zone) for r in regions for m in months}
-    lo = min(start for start, _ in bounds.values())
-    hi = max(end for _, end in bounds.values())
+    following = [m.next() for m in months]
+    edges = set(months) | set(following)  # each month's start is the previous one's end
+    bounds = {}  # region id: [(start, end) of each of months], as month_bounds gives them
+    for r in regions:
+        starts = {m: datetime(m.year, m.month, 1, tzinfo=r.zone).astimezone(UTC) for m in edges}
+        bounds[r.pk] = [(starts[m], starts[n]) for m, n in zip(months, following, strict=True)]
+    lo = min(start for spans in bounds.values() for start, _ in spans)
+    hi = max(end for spans in bounds.values() for _, end in spans)
     region_ids = [r.pk for r in regions]
     categories = list(SlaExclusion.Category.values)
 
-    # One row per (region, incident, exclusion), the exclusion columns empty when it has none.
-    links = Incident.regions.through.objects.filter(region_id__in=region_ids, incident__started_at__lt=hi).filter(
-        Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=lo)
-    )
-    spans = {}
+    # The incidents touching the months, one row per exclusion (the exclusion columns empty when it has none), and
+    # then which regions each is in: the incidents' times are read once, not once per region.
+    touching = Q(started_at__lt=hi) & (Q(resolved_at__isnull=True) | Q(resolved_at__gt=lo))
+    found = {}
     for (
-        region_id,
         incident_id,
         title,
         started_at,
@@ -272,27 +360,34 @@ def ledger(months, now, regions=None, target=None, mode=None):
         ex_end,
         reason,
         public,
-    ) in links.values_list(
-        "region_id",
-        "incident_id",
-        "incident__title",
-        "incident__started_at",
-        "incident__resolved_at",
-        "incident__exclusions__category",
-        "incident__exclusions__starts_at",
-        "incident__exclusions__ends_at",
-        "incident__exclusions__reason",
-        "incident__exclusions__publish_reason",
+    ) in Incident.objects.filter(touching).values_list(
+        "id",
+        "title",
+        "started_at",
+        "resolved_at",
+        "exclusions__category",
+        "exclusions__starts_at",
+        "exclusions__ends_at",
+        "exclusions__reason",
+        "exclusions__publish_reason",
     ):
         end = min(resolved_at or now, now)
-        entry = spans.setdefault((region_id, incident_id), {"interval": (started_at, end), "excluded": []})
+        entry = found.setdefault(incident_id, {"interval": (started_at, end), "excluded": []})
         if category is not None:
             entry["excluded"].append((category, (ex_start, min(ex_end or end, end)), title, reason if public else ""))
+    links = Incident.regions.through.objects.filter(region_id__in=region_ids, incident_id__in=list(found))
+    spans = {
+        (region_id, incident_id): found[incident_id]
+        for region_id, incident_id in (links.values_list("region_id", "incident_id") if found else ())
+    }
 
     incidents = {r.pk: [] for r in regions}
     excluded = {r.pk: {} for r in regions}
     notes = {r.pk: [] for r in regions}
     for (region_id, _incident_id), entry in spans.items():
+        if not entry["excluded"]:  # most incidents: all of it counts
+            incidents[region_id].append(entry["interval"])
+            continue
         counted, _ = incident_parts(entry["interval"], [span for _, span, _, _ in entry["excluded"]])
         incidents[region_id].extend(counted)
         for category, span, title, reason in entry["excluded"]:
@@ -310,32 +405,60 @@ def ledger(months, now, regions=None, target=None, mode=None):
         & (Q(actual_end__isnull=True) | Q(actual_end__gt=lo))
         | Q(announced_at__isnull=False, starts_at__lt=hi, ends_at__gt=lo) & ~Q(status=Window.Status.CANCELLED)
     )
-    fields = ("region_id", "status", "starts_at", "ends_at", "actual_start", "actual_end", "announced_at")
-    for w in windows.only(*fields, "announced_ends_at"):
-        scheduled = (w.starts_at, w.promised_end) if w.announced_at is not None else None
-        if scheduled and w.status != Window.Status.CANCELLED:
-            announced[w.region_id].append(scheduled)
-        if w.status in (Window.Status.IN_PROGRESS, Window.Status.COMPLETED) and w.actual_start:
-            ran[w.region_id].append(RanWindow((w.actual_start, min(w.actual_end or now, now)), scheduled))
+    fields = ("region_id", "status", "starts_at", "ends_at", "announced_ends_at", "actual_start", "actual_end")
+    ran_statuses = (Window.Status.IN_PROGRESS, Window.Status.COMPLETED)
+    for (
+        region_id,
+        status,
+        starts_at,
+        ends_at,
+        announced_ends_at,
+        actual_start,
+        actual_end,
+        announced_at,
+    ) in windows.values_list(*fields, "announced_at"):
+        # (starts_at, Window.promised_end) once announced
+        scheduled = (starts_at, announced_ends_at or ends_at) if announced_at is not None else None
+        if scheduled and status != Window.Status.CANCELLED:
+            announced[region_id].append(scheduled)
+        if status in ran_statuses and actual_start:
+            ran[region_id].append(RanWindow((actual_start, min(actual_end or now, now)), scheduled))
 
+    target_fraction = _fraction(target)
+    nothing_excluded = tuple((category, ZERO) for category in categories)
     rows = []
     for region in regions:
         excused = excluded_maintenance(announced[region.pk], region.zone, mode)
-        for month in months:
-            start, end = bounds[(region.pk, month)]
+        whole = account(
+            incidents[region.pk], excluded[region.pk], ran[region.pk], excused, lo, min(hi, now), categories
+        )
+        for month, (start, end) in zip(months, bounds[region.pk], strict=True):
             hi_now = min(end, now)
-            parts = account(
-                incidents[region.pk], excluded[region.pk], ran[region.pk], excused, start, hi_now, categories
+            parts = in_month(whole, start, hi_now)
+            in_month_minutes = (end - start) // MINUTE
+            lost = _merged_total(parts.downtime)
+            availability = availability_of(lost, in_month_minutes)
+            month_row = Row(
+                region,
+                month,
+                in_month_minutes,
+                lost,
+                availability,
+                availability >= target_fraction,
+                _merged_total(parts.maintenance),
+                tuple((category, _merged_total(parts.excluded.get(category, ()))) for category in categories)
+                if any(parts.excluded.values())
+                else nothing_excluded,
             )
-            by_category = [(category, parts.excluded.get(category, [])) for category in categories]
-            month_row = row(region, month, region.zone, parts.downtime, target, parts.maintenance, by_category)
-            month_notes = tuple(
-                sorted(
-                    (n for n in notes[region.pk] if n.starts_at < hi_now and n.ends_at > start),
-                    key=lambda n: (n.starts_at, n.category),
+            if notes[region.pk]:
+                month_notes = tuple(
+                    sorted(
+                        (n for n in notes[region.pk] if n.starts_at < hi_now and n.ends_at > start),
+                        key=lambda n: (n.starts_at, n.category),
+                    )
                 )
-            )
-            rows.append(replace(month_row, notes=month_notes))
+                month_row = replace(month_row, notes=month_notes)
+            rows.append(month_row)
     return rows
 
 

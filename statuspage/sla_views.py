@@ -1,13 +1,20 @@
-"""The public SLA page and its CSV export."""
+"""The public SLA page (a heat map of region × month, each region's error budget, the ledger) and its CSV export."""
+
+from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.formats import get_format
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from maintenance import sla
 from maintenance.csvexport import csv_response
-from maintenance.models import Region, SlaExclusion
+from maintenance.models import SlaExclusion
 
 MONTHS_SHOWN = 12
 CATEGORIES = SlaExclusion.Category
@@ -21,48 +28,134 @@ CSV_COLUMNS = [
     "availability_percent",
     "met",
 ]
+# The heat map's classes: a month with no downtime, one that met the target with some, one that missed it.
+PERFECT, MET, MISSED = "sla-perfect", "sla-met", "sla-missed"
+TWO_PLACES = Decimal("0.01")
+# The two tables with a line per region and month are put together here rather than in a template loop: 84 lines of
+# a few cells each cost a template several milliseconds, str.format a fraction of one. Every text that is not a
+# number made here is escaped (once per region and month, not once per cell).
+HEAT_CELL = '<td class="{}">{}% <span class="sla-word"><span aria-hidden="true">{}</span> {}</span></td>'
+LEDGER_LINE = (
+    '<tr><th scope="row">{region}</th><td><time datetime="{iso}">{month}</time></td><td>{figure}% {word}</td>'
+    "<td>{downtime}</td><td>{maintenance}</td><td>{excluded}</td></tr>"
+)
 
 
 @require_safe
 def sla_page(request):
-    """The last 12 months (the current one first) × the active regions: met or missed, and where minutes went."""
+    """The last 12 months (oldest first) × the active regions: met or missed, this month's error budget, and where
+    the minutes went."""
     now = timezone.now()
-    months = sla.last_months(now, MONTHS_SHOWN)[::-1]
-    regions = list(Region.objects.filter(active=True))
-    by_key = {(row.region.pk, row.month): row for row in sla.ledger(months, now, regions=regions)}
-    table = [(month, [_cell(by_key[(region.pk, month)]) for region in regions]) for month in months]
-    exclusions = [
-        (month, cell["row"].region, label, note)
-        for month, cells in table
-        for cell in cells
-        for label, note in cell["notes"]
-    ]
+    months = sla.last_months(now, MONTHS_SHOWN)
+    rows = sla.ledger(months, now)  # the active regions in their order, each with its months oldest first
+    regions = [row.region for row in rows[:: len(months)]]
+    words = Words()
+    columns = [_month_column(month, month == months[-1]) for month in months]
+    labels = {value: escape(label) for value, label in CATEGORIES.choices}
+    heatmap, budgets, ledger, exclusions = [], [], [], []
+    for index, region in enumerate(regions):
+        region_rows = rows[index * len(months) : (index + 1) * len(months)]
+        heatmap.append({"region": region, "cells": mark_safe("".join(_heat_cell(row, words) for row in region_rows))})
+        budgets.append(_budget(region_rows[-1], words))
+        name = escape(region.name)
+        for row, column in zip(region_rows, columns, strict=True):
+            ledger.append(_ledger_line(row, name, column, labels, words))
+            exclusions.extend((column, region, labels[note.category], note) for note in row.notes)
+    exclusions.sort(key=lambda item: (item[1].position, item[3].starts_at))
+    exclusions.sort(key=lambda item: item[0]["iso"], reverse=True)  # the newest month first
     return render(
         request,
         "sla.html",
         {
-            "regions": regions,
-            "table": table,
-            "target": settings.SLA_TARGET,
+            "columns": columns,
+            "heatmap": heatmap,
+            "budgets": budgets,
+            "current": columns[-1],
+            "ledger": mark_safe("\n".join(ledger)),
+            "target": words.number(settings.SLA_TARGET),
             "weekend_only": settings.SLA_EXCLUDED_MAINTENANCE == sla.WEEKEND,
             "exclusions": exclusions,
         },
     )
 
 
-def _cell(row):
-    """The row and its non-zero exclusions by category label; notes carry a reason only if it was published."""
-    labels = dict(CATEGORIES.choices)
-    excluded = [(labels[category], minutes) for category, minutes in row.excluded_minutes.items() if minutes]
-    notes = [(labels[note.category], note) for note in row.notes]
-    return {"row": row, "excluded": excluded, "notes": notes}
+class Words:
+    """What every cell repeats, looked up once per page: the labels in the visitor's language (escaped) and the
+    decimal separator of the language's number format."""
+
+    def __init__(self):
+        self.met = escape(_("Met"))
+        self.missed = escape(_("Missed"))
+        self.excluded = escape(_("%(minutes)s min excluded: %(label)s"))
+        self.separator = escape(get_format("DECIMAL_SEPARATOR"))
+        self.none = "–"
+
+    def number(self, value):
+        """A Decimal, int or float in the language's format, without trailing zeros (``99.9``, ``100``)."""
+        text = format(value, "f") if not isinstance(value, float) else repr(value)
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return text.replace(".", self.separator)
+
+
+def _month_column(month, current):
+    label = date_format(month.first_day, get_format("YEAR_MONTH_FORMAT"))
+    return {
+        "iso": str(month),
+        "label": label,
+        "escaped": escape(label),
+        "current": current,
+    }
+
+
+def _heat_cell(row, words):
+    if not row.met:
+        css, mark, word = MISSED, "✗", words.missed
+    else:
+        css, mark, word = (PERFECT if not row.downtime else MET), "✓", words.met
+    # Two decimals, cut rather than rounded, so that a missed month never reads as the target (99.8999 is 99.89).
+    figure = row.availability_percent.quantize(TWO_PLACES, rounding=ROUND_DOWN)
+    return HEAT_CELL.format(css, words.number(figure), mark, word)
+
+
+def _budget(row, words):
+    """A region's error budget in ``row``'s month, in words for the page."""
+    budget = sla.budget(row, settings.SLA_TARGET)
+    return {
+        "region": row.region,
+        "allowed": words.number(budget.allowed),
+        "used": words.number(budget.used),
+        "left": words.number(abs(budget.left)),
+        "over": budget.over,
+        "percent": budget.used_percent,
+        "bar": min(100, budget.used_percent),
+    }
+
+
+def _ledger_line(row, name, column, labels, words):
+    """One line of the ledger table; ``name`` and ``labels`` are escaped already."""
+    excluded = [
+        words.excluded % {"minutes": words.number(sla.minutes(duration)), "label": labels[category]}
+        for category, duration in row.excluded
+        if duration
+    ]
+    return LEDGER_LINE.format(
+        region=name,
+        iso=column["iso"],
+        month=column["escaped"],
+        figure=words.number(row.availability_percent),
+        word=words.met if row.met else words.missed,
+        downtime=words.number(row.downtime_minutes),
+        maintenance=words.number(row.maintenance_minutes),
+        excluded="; ".join(excluded) or words.none,
+    )
 
 
 @require_safe
 def sla_csv(request):
     """The same ledger as CSV: one row per region and month, region by region, oldest month first."""
     now = timezone.now()
-    months = sla.last_months(now, MONTHS_SHOWN)[::-1]
+    months = sla.last_months(now, MONTHS_SHOWN)
     return csv_response("sla.csv", CSV_COLUMNS, (_csv_row(row) for row in sla.ledger(months, now)))
 
 

@@ -1,5 +1,6 @@
 """The SLA ledger in the v1 API."""
 
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -34,6 +35,18 @@ SLA_ROW = inline_serializer(
         ),
         "availability_percent": serializers.DecimalField(max_digits=8, decimal_places=4, coerce_to_string=False),
         "met": serializers.BooleanField(help_text="availability_percent >= SLA_TARGET"),
+        "error_budget_minutes": serializers.DecimalField(
+            max_digits=10,
+            decimal_places=2,
+            coerce_to_string=False,
+            help_text="The downtime SLA_TARGET allows in the whole month: minutes_in_month × (100 − SLA_TARGET) ÷ 100.",
+        ),
+        "error_budget_left_minutes": serializers.DecimalField(
+            max_digits=10,
+            decimal_places=2,
+            coerce_to_string=False,
+            help_text="error_budget_minutes − downtime_minutes; negative once the month is over its budget.",
+        ),
     },
     many=True,
 )
@@ -76,7 +89,7 @@ class SlaView(APIView):
                 raise exceptions.ValidationError(
                     {"month": [f"{month} lies outside the months this ledger covers: give one from {first} to {last}."]}
                 )
-        return Response([_json(row.as_dict()) for row in sla.ledger([month], now)])
+        return Response([_json(_with_budget(row)) for row in sla.ledger([month], now)])
 
 
 def in_range(month, now):
@@ -99,6 +112,11 @@ def month_range(now):
     if last_window:
         last = max(last, Month.of(last_window))
     return first, last
+
+
+def _with_budget(row):
+    budget = sla.budget(row, settings.SLA_TARGET)
+    return {**row.as_dict(), "error_budget_minutes": budget.allowed, "error_budget_left_minutes": budget.left}
 
 
 def _json(row):

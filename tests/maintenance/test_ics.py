@@ -1,12 +1,14 @@
 """maintenance/ics.py: the one VEVENT builder the feeds and the email attachments share."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
 from maintenance import ics, lifecycle
-from maintenance.models import Window
+from maintenance.models import Region, Window
 
 
 @pytest.fixture
@@ -57,3 +59,41 @@ def test_planned_window_is_tentative_and_the_calendar_has_the_required_headers(j
     assert str(calendar["METHOD"]) == "PUBLISH"
     (event,) = calendar.walk("VEVENT")
     assert str(event["STATUS"]) == "TENTATIVE" and str(event["UID"]) == f"window-{window.pk}@127.0.0.1"
+
+
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=120) | st.sampled_from(
+    ["", "a,b;c\\d", "line\r\nbreak\nand \\N and \\n", "\ufeffBOM first", "é" * 40, "日本" * 30, "x" * 200]
+)
+INSTANT = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
+
+
+@st.composite
+def windows(draw):
+    starts_at = draw(INSTANT)
+    return Window(
+        pk=draw(st.integers(1, 10**9)),
+        region=Region(name=draw(TEXT.filter(str.strip)), slug="r"),
+        month=starts_at.date().replace(day=1),
+        title=draw(TEXT),
+        release_summary=draw(TEXT),
+        sequence=draw(st.integers(0, 10**6)),
+        status=draw(st.sampled_from(Window.Status.values)),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=draw(st.integers(1, 60))),
+        created_at=draw(INSTANT),
+        updated_at=draw(INSTANT),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(windows(), max_size=4),
+    st.sampled_from(["https://status.example.com", "http://127.0.0.1:8000/", "https://ex.com/status/"]),
+    TEXT,
+    st.sampled_from([ics.PUBLISH, ics.CANCEL]),
+)
+def test_calendar_bytes_are_what_icalendar_writes(window_list, site_url, name, method):
+    """The feeds' fast writer and icalendar (the email attachments' builder) give the same bytes, escaping,
+    folding of long and multi-byte lines and property order included."""
+    expected = ics.build_calendar(window_list, site_url, name, method).to_ical()
+    assert ics.calendar_bytes(window_list, site_url, name, method) == expected

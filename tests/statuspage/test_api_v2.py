@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from django.urls import resolve
+from django.utils import timezone
 
-from maintenance import lifecycle, sla
+from maintenance import incidents, lifecycle, sla
 from maintenance.models import Incident, IncidentUpdate, Window
 from maintenance.rule import Month
 from statuspage.api.v2 import views as v2_views
@@ -151,6 +152,29 @@ def test_summary_maps_offpeak_onto_statuspage(api, busy):
     assert [u["status"] for u in japan["incident_updates"]] == ["in_progress", "scheduled"]
     assert maintenances[f"window-{busy['india'].pk}"]["status"] == "scheduled"
     assert len(maintenances) == 2  # planned windows are not scheduled maintenances yet
+
+
+def test_an_uncached_summary_takes_a_fixed_number_of_queries(api, busy, regions, django_assert_num_queries):
+    # The tables' fingerprint, the regions, the open windows with their events (2), the open incidents with
+    # their updates and regions (3), and the newest change; more incidents and windows add none.
+    with django_assert_num_queries(8):
+        api.get("/api/v2/summary.json")
+    for n in range(5):
+        incidents.open_incident(f"More {n}", [regions["india"], regions["japan"]], "minor", "Looking.")
+    lifecycle.announce(Window.objects.filter(status="planned", starts_at__gt=timezone.now()).order_by("starts_at")[0])
+    with django_assert_num_queries(8):
+        body = api.get("/api/v2/summary.json").json()
+    assert len(body["incidents"]) == 6 and len(body["scheduled_maintenances"]) == 3
+    components = {c["name"]: c["status"] for c in body["components"]}
+    assert components["India"] == "degraded_performance"
+
+
+def test_the_page_was_updated_with_the_newest_change(api, busy):
+    newest = max(
+        model.objects.latest("updated_at").updated_at for model in (Incident, Window, type(busy["japan"].region))
+    )
+    body = api.get("/api/v2/summary.json").json()
+    assert body["page"]["updated_at"] == newest.strftime("%Y-%m-%dT%H:%M:%S.") + f"{newest.microsecond // 1000:03d}Z"
 
 
 def test_only_announced_windows_are_scheduled_maintenances(api, history):

@@ -41,6 +41,15 @@ def test_all_regions_calendar_has_one_event_per_window_with_the_required_propert
         assert str(event["STATUS"]) == expected
 
 
+def test_a_calendar_takes_one_query_whatever_the_number_of_windows(client, history, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        everything = client.get("/feeds/maintenance.ics")
+    with django_assert_num_queries(2):  # the region, then its windows
+        frankfurt = client.get("/feeds/eu-frankfurt.ics")
+    assert everything.content.count(b"BEGIN:VEVENT") == Window.objects.count() == 111
+    assert frankfurt.content.count(b"BEGIN:VEVENT") == 16
+
+
 def test_status_and_sequence_follow_the_lifecycle(client, history):
     window = Window.objects.get(region__slug="japan", month="2026-12-01")
     uid = f"window-{window.pk}@127.0.0.1"
@@ -111,6 +120,14 @@ def test_atom_and_rss_have_one_entry_per_announcement_reschedule_cancellation_st
         assert not any(t.startswith("United States: maintenance on") for t in titles)
         assert "Release moved to January" in entries[0].summary
         assert entries[0].link.startswith(f"http://127.0.0.1:8000/windows/{window.pk}/#event-")
+
+
+def test_a_news_feed_takes_two_queries_whatever_the_number_of_entries(client, history, django_assert_num_queries):
+    for window in Window.objects.filter(status="planned").order_by("starts_at")[:20]:
+        lifecycle.announce(window)
+    with django_assert_num_queries(2):  # the events with their windows and regions, then the windows' moves
+        atom = client.get("/feeds/maintenance.atom")
+    assert len(feedparser.parse(atom.content).entries) == 50
 
 
 def test_news_entries_keep_the_times_they_announced(client, history):

@@ -46,6 +46,8 @@ def test_an_incident_inside_an_announced_window_is_not_downtime(api, regions, an
         "excluded_minutes": dict.fromkeys(SlaExclusion.Category.values, 0),
         "availability_percent": 100.0,
         "met": True,
+        "error_budget_minutes": 43.2,
+        "error_budget_left_minutes": 43.2,
     }
 
 
@@ -120,6 +122,13 @@ def test_other_regions_are_untouched_and_every_active_region_has_a_row(api, regi
     assert {row["region"]: row["downtime_minutes"] for row in rows if row["downtime_minutes"]} == {"eu-frankfurt": 30}
 
 
+def test_the_error_budget_is_what_the_target_allows_minus_the_downtime(api, regions):
+    incident(regions, datetime(2026, 11, 3, 10, 0, tzinfo=UTC), datetime(2026, 11, 3, 11, 0, tzinfo=UTC))
+    row = sla_row(api)
+    assert (row["error_budget_minutes"], row["error_budget_left_minutes"]) == (43.2, -16.8)
+    assert sla_row(api, month="2026-03")["error_budget_minutes"] == 44.58  # Berlin's March is an hour short
+
+
 def test_a_fractional_downtime_is_given_to_two_decimals(api, regions):
     start = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
     incident(regions, start, start + timedelta(minutes=1, seconds=40))
@@ -142,6 +151,7 @@ def test_a_bad_month_is_a_400_with_a_sentence(api, regions, month):
 def test_the_ledger_takes_a_fixed_number_of_queries(api, regions, announced, django_assert_max_num_queries):
     for day in range(1, 20):
         incident(regions, datetime(2026, 11, day, 10, 0, tzinfo=UTC), datetime(2026, 11, day, 10, 5, tzinfo=UTC))
-    with time_machine.travel(LATER, tick=False), django_assert_max_num_queries(3):
+    # The regions, the incidents, the incidents' regions and the windows.
+    with time_machine.travel(LATER, tick=False), django_assert_max_num_queries(4):
         rows = api.get("/api/v1/sla/?month=2026-11").json()
     assert next(r for r in rows if r["region"] == "eu-frankfurt")["downtime_minutes"] == 95

@@ -1,12 +1,15 @@
 """What every ``/api/v2/`` response is built from: the page's state at one instant, in Statuspage's words."""
 
+from functools import cached_property
+
 from django.conf import settings
-from django.db.models import Max, Prefetch, Q
+from django.db import connection
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 
 from endpoints.statuses import COMPONENT_STATUS, INDICATOR, component, page_id
 from maintenance.models import AuditEvent, Incident, IncidentUpdate, Region, Window
-from maintenance.state import IMPACT_STATE, RegionState, region_states, worst
+from maintenance.state import IMPACT_STATE, RegionState, window_state, worst
 from statuspage.feeds import headline
 from statuspage.months import incident_month
 
@@ -26,9 +29,32 @@ SHOWN = Q(announced_at__isnull=False, status__in=ANNOUNCED) | Q(
 # The window events subscribers get a notice for (notifications.schedule): the announcement, a move of an announced
 # window, the start and the end. An extension sends none. An incident update says itself whether it notified.
 NOTIFIED_EVENTS = {"announce", "reschedule", "start", "complete"}
+OPEN = {
+    "upcoming": {Window.Status.SCHEDULED},
+    "active": {Window.Status.IN_PROGRESS},
+    "open": {Window.Status.SCHEDULED, Window.Status.IN_PROGRESS},
+}
 OPERATIONAL = "operational"
 MAINTENANCE = "under_maintenance"
 OVERRUN = COMPONENT_STATUS[RegionState.OVERRUNNING]
+
+
+def _shown(window):
+    """SHOWN, for a window in hand: announced (and scheduled, in progress or completed), or started."""
+    if window.announced_at is not None and window.status in ANNOUNCED:
+        return True
+    return window.actual_start is not None and window.status in (Window.Status.IN_PROGRESS, Window.Status.COMPLETED)
+
+
+def newest_changes():
+    """The latest ``updated_at`` of the regions, the windows and the incidents, in one query."""
+    tables = (connection.ops.quote_name(model._meta.db_table) for model in (Region, Window, Incident))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(f"(SELECT MAX(updated_at) FROM {table})" for table in tables))
+        values = cursor.fetchone()
+    # A raw query skips the field's conversion: SQLite gives text, which the backend turns into an aware datetime.
+    convert = getattr(connection.ops, "convert_datetimefield_value", None)
+    return [convert(value, None, connection) for value in values] if convert else list(values)
 
 
 class Snapshot:
@@ -37,15 +63,46 @@ class Snapshot:
     def __init__(self, now):
         self.now = now
         self.page_id = page_id()
-        self.states = region_states(now)
+        self.states = self._states()
         self.components = {
             region.pk: self._component(region, state, position)
             for position, (region, state) in enumerate(self.states.items(), start=1)
         }
 
+    def _states(self):
+        """``{region: RegionState}`` for the active regions, as ``maintenance.state.region_states`` works them out,
+        from the open windows and incidents this snapshot reads anyway for its maintenances and incidents."""
+        regions = list(Region.objects.filter(active=True))
+        for region in regions:
+            region.running, region.open_incidents = [], []
+        by_id = {region.pk: region for region in regions}
+        for window in self._open_windows:
+            if window.status == Window.Status.IN_PROGRESS and window.region_id in by_id:
+                by_id[window.region_id].running.append(window)
+        for incident in self._open_incidents:
+            for region in incident.regions.all():
+                if region.pk in by_id:
+                    by_id[region.pk].open_incidents.append(incident)
+        return {
+            region: worst(
+                [window_state(w, self.now) for w in region.running]
+                + [IMPACT_STATE[i.impact] for i in region.open_incidents]
+            )
+            for region in regions
+        }
+
+    @cached_property
+    def _open_windows(self):
+        """Every window scheduled or in progress, with its region and the audit events its updates are made of."""
+        windows = Window.objects.filter(status__in=[Window.Status.SCHEDULED, Window.Status.IN_PROGRESS])
+        return list(self._with_events(windows).order_by("starts_at", "id"))
+
+    @cached_property
+    def _open_incidents(self):
+        return list(self._incidents().exclude(status=Incident.Status.RESOLVED))
+
     def page(self):
-        latest = [model.objects.aggregate(latest=Max("updated_at"))["latest"] for model in (Region, Window, Incident)]
-        latest = [value for value in latest if value is not None]
+        latest = [value for value in newest_changes() if value is not None]
         return {
             "id": self.page_id,
             "name": settings.SITE_NAME,
@@ -75,15 +132,15 @@ class Snapshot:
     # incidents
 
     def incidents(self, unresolved=False):
-        incidents = Incident.objects.prefetch_related(
+        incidents = self._open_incidents if unresolved else self._incidents()[:RECENT]
+        return [self._incident(incident) for incident in incidents]
+
+    @staticmethod
+    def _incidents():
+        return Incident.objects.prefetch_related(
             Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id")),
             Prefetch("regions", queryset=Region.objects.only("id", "position", "timezone").order_by("position")),
         ).order_by("-started_at", "-id")
-        if unresolved:
-            incidents = incidents.exclude(status=Incident.Status.RESOLVED)
-        else:
-            incidents = incidents[:RECENT]
-        return [self._incident(incident) for incident in incidents]
 
     def _incident(self, incident):
         updates = list(incident.updates.all())
@@ -133,7 +190,16 @@ class Snapshot:
     # scheduled maintenances
 
     def maintenances(self, which="recent"):
-        windows = Window.objects.filter(SHOWN).prefetch_related(
+        if which in OPEN:
+            # The open windows are few and read once per snapshot; the shown ones are those SHOWN selects.
+            windows = [w for w in self._open_windows if w.status in OPEN[which] and _shown(w)]
+        else:
+            windows = self._with_events(Window.objects.filter(SHOWN)).order_by("-starts_at", "-id")[:RECENT]
+        return [self._maintenance(window) for window in windows]
+
+    @staticmethod
+    def _with_events(windows):
+        return windows.select_related("region").prefetch_related(
             Prefetch(
                 "audit_events",
                 queryset=AuditEvent.objects.filter(action__in=["announce", "reschedule", "extend", "start", "complete"])
@@ -141,17 +207,6 @@ class Snapshot:
                 .order_by("-created_at", "-id"),
             )
         )
-        windows = windows.select_related("region")
-        if which == "upcoming":
-            windows = windows.filter(status=Window.Status.SCHEDULED).order_by("starts_at", "id")
-        elif which == "active":
-            windows = windows.filter(status=Window.Status.IN_PROGRESS).order_by("starts_at", "id")
-        elif which == "open":
-            windows = windows.filter(status__in=[Window.Status.SCHEDULED, Window.Status.IN_PROGRESS])
-            windows = windows.order_by("starts_at", "id")
-        else:
-            windows = windows.order_by("-starts_at", "-id")[:RECENT]
-        return [self._maintenance(window) for window in windows]
 
     def _maintenance(self, window):
         ident = f"window-{window.pk}"
