@@ -11,7 +11,10 @@ from functools import lru_cache
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 
+from maintenance import dates
 from statuspage.templatetags.offpeak import day
+
+TIME = "H:i T"
 
 
 class Words:
@@ -21,6 +24,12 @@ class Words:
         self.language = get_language()
         self._days = {}
         self._months = {}
+        # The language's date-and-time pattern is its date pattern, a separator and the time ("l, N j, Y" + ", " +
+        # "H:i T"; "Y年n月j日(D)" + " " + "H:i T"): say the date once per day and join the time with that separator.
+        # A language whose pattern is built otherwise has every instant formatted whole.
+        with_time, date_only = dates.pattern(dates.DATETIME), dates.pattern(dates.DATE)
+        joined = with_time.startswith(date_only) and with_time.endswith(TIME)
+        self._separator = with_time[len(date_only) : -len(TIME)] if joined else None
 
     def day(self, value):
         """'Saturday, Nov. 28, 2026', as the ``day`` filter says."""
@@ -39,11 +48,13 @@ class Words:
 
     def when(self, value, zone):
         """'Saturday, Nov. 28, 2026, 22:00 JST', as the ``in_zone`` filter says."""
+        if self._separator is None:
+            return dates.instant(value, zone)
         try:
             local = value.astimezone(zone)
         except OverflowError:
             local = value.astimezone(UTC)
-        return f"{self.day(local.date())}, {local:%H:%M} {local.tzname()}"
+        return f"{self.day(local.date())}{self._separator}{local:%H:%M} {local.tzname()}"
 
     def utc(self, value):
         return self.when(value, UTC)
@@ -54,7 +65,7 @@ class Words:
             return self.utc(start)
         start, end = start.astimezone(UTC), end.astimezone(UTC)
         if start.date() == end.date():
-            return f"{self.day(start.date())}, {start:%H:%M}–{end:%H:%M} UTC"
+            return f"{self.day(start.date())}{self._separator or ', '}{start:%H:%M}–{end:%H:%M} UTC"
         return f"{self.utc(start)} – {self.utc(end)}"
 
 
