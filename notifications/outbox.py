@@ -109,10 +109,13 @@ def _claim(ids, now=None):
         else:
             return [], Facts()
         deliveries = list(
-            Delivery.objects.filter(id__in=claimed)
-            .select_related("subscriber", "window__region", "incident_update")
-            .order_by("id")
+            Delivery.objects.filter(id__in=claimed).select_related("subscriber", "incident_update").order_by("id")
         )
+        # A chunk's rows share a window or two: read each once rather than joined onto every row.
+        windows = Window.objects.select_related("region").in_bulk({d.window_id for d in deliveries if d.window_id})
+        for delivery in deliveries:
+            if delivery.window_id:
+                delivery.window = windows[delivery.window_id]
         facts = Facts()
         notices = [d for d in deliveries if d.incident_update_id]
         for incident_id, region_id in Incident.regions.through.objects.filter(
