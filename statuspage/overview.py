@@ -159,9 +159,10 @@ def strip_picture(release, words, now):
         f'<g class="now{anchor}"><line x1="{now_x:g}" x2="{now_x:g}" y1="{strip.TOP - 4}" y2="{bottom}"/>'
         f'<text x="{now_x:g}" y="{bottom + 14}">{escape(now_label)}</text></g>'
     )
+    midnight = escape(_("Your midnight"))  # outside the f-string, where makemessages finds it
     svg.append(
         f'<g class="midnight" data-viewer-midnight><line y1="{strip.TOP - 4}" y2="{bottom}"/>'
-        f'<text y="{bottom + 14}">{escape(_("Your midnight"))}</text></g>'
+        f'<text y="{bottom + 14}">{midnight}</text></g>'
     )
     svg.append("</svg>")
     return {
