@@ -16,7 +16,9 @@ is set) on a free port of 127.0.0.1, and measures:
    median of ``--renders``) of each public page;
 3. p50 and p99 of ``/`` under ``wrk -t2 -c20 -d10s``, quiet and during an incident storm (an incident opened,
    updated every second through maintenance/incidents.py from a thread of this process, then resolved), with the
-   error count of each run.
+   error count of each run;
+4. requests/s, p50 and p99 of ``/`` with the page cache off (``PAGE_CACHE_SECONDS=0``, a fresh server): what every
+   request costs when each one renders.
 
 wrk comes from Debian (``apt-get install wrk``); without it bench/loadgen.py does the load. It is a benchmark, not a
 test: run it on a quiet machine.
@@ -331,6 +333,14 @@ def main(argv=None):
         if storm.error:
             raise SystemExit(f"the incident storm failed: {storm.error}")
 
+        # The same page with the page cache off (PAGE_CACHE_SECONDS=0): every request renders, on a fresh server.
+        server.terminate()
+        server.wait(timeout=30)
+        os.environ["PAGE_CACHE_SECONDS"] = "0"
+        server, port = start_gunicorn(folder, args.workers)
+        get(port, "/")
+        uncached = load("/")
+
         cache = os.environ.get("CACHE_URL") or "the default (a shared counter in the database, pages per process)"
         load_line = (
             f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s"
@@ -339,8 +349,8 @@ def main(argv=None):
         )
         print(f"\ndatabase: {database.label}; data: {data}")
         print(f"gunicorn: gunicorn.conf.py, {args.workers} workers, DEBUG off; cache: {cache}; load: {load_line}")
-        print(table(quiet, best[stylesheet], stylesheet, cold, stormy, storm.updates, args.renders))
-        return 0 if quiet["errors"] == 0 and stormy["errors"] == 0 else 1
+        print(table(quiet, best[stylesheet], stylesheet, cold, stormy, storm.updates, args.renders, uncached))
+        return 0 if quiet["errors"] == stormy["errors"] == uncached["errors"] == 0 else 1
     finally:
         if server is not None:
             server.terminate()
@@ -355,7 +365,7 @@ def main(argv=None):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def table(quiet, static, stylesheet, cold, stormy, updates, renders):
+def table(quiet, static, stylesheet, cold, stormy, updates, renders, uncached):
     def latency(run):
         figures = f"p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms, {run['errors']} errors"
         return f"{figures} ({run['requests']:,} requests)"
@@ -368,6 +378,7 @@ def table(quiet, static, stylesheet, cold, stormy, updates, renders):
         *((f"uncached render CPU, median of {renders}: {path}", f"{ms:.1f} ms") for path, ms in cold.items()),
         ("/ quiet", latency(quiet)),
         (f"/ incident storm ({updates} updates, 1 per second)", latency(stormy)),
+        ("/ with the page cache off (every request renders)", f"{uncached['rps']:,.1f} req/s, {latency(uncached)}"),
     ]
     width = max(len(what) for what, _ in rows)
     lines = [f"{'what':<{width}}  figure", f"{'-' * width}  {'-' * 20}"]
