@@ -85,7 +85,7 @@ def test_checkboxes_are_at_least_24_px_on_a_touch_screen(site, live_server, brow
     page = context.new_page()
     page.goto(live_server.url + "/subscribe/")
     boxes = page.locator("input[type=checkbox]")
-    assert boxes.count() == 7 + 1  # the seven regions and start/end notices  # the regions and start/end notices
+    assert boxes.count() == 7 + 2 + 1  # the seven regions, the two topics and start/end notices
     for n in range(boxes.count()):
         size = boxes.nth(n).bounding_box()
         assert size["width"] >= 24 and size["height"] >= 24, size
