@@ -12,11 +12,12 @@ class StatuspageConfig(AppConfig):
         make_sqlite_folders()
 
         from corsheaders.signals import check_request_enabled
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
         from maintenance.models import Incident
         from maintenance.signals import window_changed
-        from statuspage import caching, checks, cors  # noqa: F401 - checks registers the system checks
+        from statuspage import caching, checks, cors, dbtime  # noqa: F401 - checks registers the system checks
 
         # `migrate` also makes the database cache's table (the default cache), so every install has it. The signal
         # is sent per app with models; this app has none, so it listens once, after maintenance's.
@@ -25,6 +26,7 @@ class StatuspageConfig(AppConfig):
             sender=self.apps.get_app_config("maintenance"),
             dispatch_uid="statuspage-cache-table",
         )
+        connection_created.connect(dbtime.use_quick_timestamps, dispatch_uid="statuspage-quick-timestamps")
         check_request_enabled.connect(cors.public_read, dispatch_uid="statuspage-cors-public-read")
 
         # Any change to what the public pages show gives them a new content version at once.

@@ -8,11 +8,11 @@ the region's details (``day_lists``); the bar itself carries one accessible name
 
 from itertools import groupby
 
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 
 from maintenance.state import SEVERITY, RegionState
+from statuspage.markup import escape
 
 
 def runs(states):

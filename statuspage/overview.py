@@ -8,12 +8,12 @@ per cell is what used to make a render slow; here each calendar day is put in wo
 from datetime import UTC
 
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from statuspage import bars, strip
 from statuspage.board import status_label
+from statuspage.markup import escape
 from statuspage.templatetags.offpeak import iso
 from statuspage.wording import Words
 
