@@ -53,7 +53,7 @@ def parse():
     return args
 
 
-# --- the receiver, in a process of its own --------------------------------------------------------------------------
+# --- the receiver, in a process of its own ----------------------------------------------------------------------------
 
 
 def serve(ready):
@@ -121,7 +121,7 @@ def receiver_stats(port):
     return stats
 
 
-# --- the data ---------------------------------------------------------------------------------------------------------
+# --- the data --------------------------------------------------------------------------------------------------------
 
 
 def setup(args, folder, database):
@@ -202,7 +202,7 @@ def verify(samples, secrets):
     return good
 
 
-# --- the run -----------------------------------------------------------------------------------------------------------
+# --- the run ---------------------------------------------------------------------------------------------------------
 
 
 def main():
@@ -307,7 +307,10 @@ def run(args, port, receiver):
     print(f"signatures verified with standardwebhooks: {good} of {len(stats['samples'])} sampled webhook requests")
     if not workers:
         print(f"CPU time of this process: {cpu:.2f}s ({cpu / max(total_sent, 1) * 1e6:.0f} µs per delivery)")
-    print(f"peak RSS: this process {peak_mb(resource.RUSAGE_SELF):.0f} MB (before the fan-out {rss_before:.0f} MB)", end="")
+    print(
+        f"peak RSS: this process {peak_mb(resource.RUSAGE_SELF):.0f} MB (before the fan-out {rss_before:.0f} MB)",
+        end="",
+    )
     print(f", largest worker {peak_mb(resource.RUSAGE_CHILDREN):.0f} MB" if workers else "")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
