@@ -319,7 +319,9 @@ def run(args, port, receiver):
         rate = f"{received / (last - wall0):,.0f}/s" if last and received else "-"
         print(f"{label:8} rows: {total:6}  sent: {sent:6}  received: {received:6}  ->  {rate}", end="")
         if received:
-            print(f"  (first after {stats['first'][kind] - wall0:.2f}s, last after {last - wall0:.2f}s)")
+            first = stats["first"][kind]
+            steady = f", {received / (last - first):,.0f}/s between them" if last > first else ""
+            print(f"  (first after {first - wall0:.2f}s, last after {last - wall0:.2f}s{steady})")
         else:
             print()
     total_sent = sum(c[1] for c in counts.values())
