@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from bench.fanout import peak_mb, start_workers  # noqa: E402
+from bench.fanout import peak_mb, server_cpu, start_workers  # noqa: E402
 from bench.statuspage import Database  # noqa: E402
 
 SAMPLES = 200  # webhook requests the receiver keeps whole, for the signature check
@@ -280,7 +280,8 @@ def run(args, port, receiver):
         outbox.ThreadPoolExecutor = InThisThread  # cProfile sees one thread only: post one after another here
         profiler = cProfile.Profile()
         profiler.enable()
-    cpu0 = time.process_time()
+    cpu0, receiver_cpu0 = time.process_time(), server_cpu(receiver.pid)
+    workers_cpu0 = sum(server_cpu(w.pid) or 0 for w in workers)
     wall0, t0 = time.time(), time.perf_counter()
     # after commit: incident_changed -> schedule_due -> create_due + dispatch -> send_chunk tasks
     incidents.open_incident("Bench outage", [region], "major", "Investigating.", deliver_notifications=True)
@@ -298,6 +299,8 @@ def run(args, port, receiver):
         time.sleep(0.1)
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
+    receiver_cpu = server_cpu(receiver.pid) - receiver_cpu0
+    workers_cpu = sum(server_cpu(w.pid) or 0 for w in workers) - workers_cpu0
     if profiler:
         import pstats
 
@@ -328,6 +331,12 @@ def run(args, port, receiver):
     print(f"all endpoints: {total_sent / elapsed:,.0f} deliveries/s")
     good = verify(stats["samples"], secrets)
     print(f"signatures verified with standardwebhooks: {good} of {len(stats['samples'])} sampled webhook requests")
+    per = 1e6 / max(total_sent, 1)
+    print(
+        f"CPU time during the fan-out: the receiver {receiver_cpu:.2f}s ({receiver_cpu * per:.0f} µs per delivery)",
+        end="",
+    )
+    print(f", the workers {workers_cpu:.2f}s ({workers_cpu * per:.0f} µs per delivery)" if workers else "")
     if not workers:
         print(f"CPU time of this process: {cpu:.2f}s ({cpu / max(total_sent, 1) * 1e6:.0f} µs per delivery)")
     print(
