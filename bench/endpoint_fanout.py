@@ -285,18 +285,20 @@ def run(args, port, receiver):
     wall0, t0 = time.time(), time.perf_counter()
     # after commit: incident_changed -> schedule_due -> create_due + dispatch -> send_chunk tasks
     incidents.open_incident("Bench outage", [region], "major", "Investigating.", deliver_notifications=True)
-    expected = None
-    while True:
-        if expected is None and rows.exists():
-            time.sleep(0.2)  # create_due runs in one transaction: its rows appear all at once
-            expected = rows.count()
-        if expected and rows.filter(status=EndpointDelivery.Status.SENT).count() >= expected:
-            break
-        if not workers:
-            break
-        if any(w.poll() is not None for w in workers):
-            sys.exit("a worker died; see its output above")
-        time.sleep(0.1)
+    expected, deadline = None, t0 + 600
+    try:
+        while workers:
+            # create_due runs in one transaction: its rows appear all at once
+            expected = expected or rows.count()
+            if expected and rows.filter(status=EndpointDelivery.Status.SENT).count() >= expected:
+                break
+            if any(w.poll() is not None for w in workers) or time.perf_counter() > deadline:
+                sys.exit("a worker died (see its output above), or the fan-out took more than 10 minutes")
+            time.sleep(0.1)
+    except BaseException:
+        for worker in workers:
+            worker.terminate()
+        raise
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     receiver_cpu = server_cpu(receiver.pid) - receiver_cpu0
