@@ -187,10 +187,11 @@ def cold_render_cpu(paths, renders):
 # --- the server and the load ------------------------------------------------------------------------------------
 
 
-def start_gunicorn(folder, workers):
-    """gunicorn with the project's gunicorn.conf.py, on a free port, without an access log."""
-    config = folder / "bench_gunicorn.py"
-    log = folder / "gunicorn.log"
+def start_gunicorn(folder, workers, name="gunicorn"):
+    """gunicorn with the project's gunicorn.conf.py, on a free port, without an access log; ``name`` names its
+    config and log files, so a second server's port is read from a log of its own."""
+    config = folder / f"bench_{name}.py"
+    log = folder / f"{name}.log"
     config.write_text(
         f"exec(open({str(ROOT / 'gunicorn.conf.py')!r}).read())\n"
         "bind = '127.0.0.1:0'\n"
@@ -337,7 +338,7 @@ def main(argv=None):
         server.terminate()
         server.wait(timeout=30)
         os.environ["PAGE_CACHE_SECONDS"] = "0"
-        server, port = start_gunicorn(folder, args.workers)
+        server, port = start_gunicorn(folder, args.workers, name="gunicorn-uncached")
         get(port, "/")
         uncached = load("/")
 
