@@ -2,8 +2,8 @@
 
 An ``EndpointDelivery`` row is the only way anything leaves for an endpoint: one row per (event, subscription) or
 (event, channel) under a unique constraint, created in bulk by ``endpoints.schedule`` and claimed atomically by
-``endpoints.outbox``. It keeps the columns of ``notifications.models.Delivery`` that the claim rule reads (status,
-next_attempt_at, lease_until), so one rule, ``Delivery.claimable``, says which rows a worker may take in both outboxes.
+``endpoints.outbox``. It is an ``OutboxRow``, like notifications' ``Delivery``, so one rule, ``OutboxRow.claimable``,
+says which rows a worker may take in both outboxes.
 """
 
 import uuid
@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maintenance.models import Region
+from notifications.models import OutboxRow
 
 
 class Topic(models.TextChoices):
@@ -103,7 +104,7 @@ class EndpointDeliveryQuerySet(models.QuerySet):
         return counts
 
 
-class EndpointDelivery(models.Model):
+class EndpointDelivery(OutboxRow):
     """One event to one endpoint (a webhook subscription or a chat channel), or one email to a subscription's owner."""
 
     class Kind(models.TextChoices):
@@ -114,7 +115,7 @@ class EndpointDelivery(models.Model):
         DISABLED = "disabled", _("Owner: endpoint disabled")
 
     class Status(models.TextChoices):
-        # The values of notifications' Delivery.Status, so Delivery.claimable reads these rows too.
+        # The values of notifications' Delivery.Status, which OutboxRow.claimable reads.
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
@@ -148,14 +149,7 @@ class EndpointDelivery(models.Model):
     # The Standard Webhooks ``webhook-id``: the same for every attempt of this row.
     message_id = models.UUIDField(_("message id"), default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.CharField(_("last error"), max_length=500, blank=True)
     response_status = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"))
-    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
-    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
-    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     objects = EndpointDeliveryQuerySet.as_manager()
 

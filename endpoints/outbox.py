@@ -28,7 +28,6 @@ from endpoints.guard import UnsafeURL
 from endpoints.models import EndpointDelivery, WebhookSubscription
 from endpoints.payloads import PageState
 from maintenance.models import AuditEvent, IncidentUpdate
-from notifications.models import Delivery
 from notifications.transports import classify
 
 logger = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ def dispatch(now=None, enqueue=None, endpoints=None):
     (subscription ids, channel ids), queued or not); returns the row count."""
     now = now or timezone.now()
     enqueue = enqueue or queueing.send_chunk
-    due = EndpointDelivery.objects.filter(Delivery.claimable(now))
+    due = EndpointDelivery.objects.filter(EndpointDelivery.claimable(now))
     if endpoints is None:
         requeue_before = now - timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
         due = due.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before))
@@ -82,7 +81,7 @@ def claim(ids, now=None):
     now = now or timezone.now()
     lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     with transaction.atomic():
-        rows = EndpointDelivery.objects.filter(id__in=list(ids)).order_by().annotate(ok=Delivery.claimable(now))
+        rows = EndpointDelivery.objects.filter(id__in=list(ids)).order_by().annotate(ok=EndpointDelivery.claimable(now))
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
         found = rows.values_list("id", "subscription_id", "channel_id", "kind", "event_at", "ok")

@@ -78,6 +78,34 @@ class Subscriber(models.Model):
                 raise ValidationError({"email": _("A subscriber with this address (in any letter case) exists.")})
 
 
+class OutboxRow(models.Model):
+    """What every outbox row has, whatever it carries (an email here, a webhook or chat post in ``endpoints``): its
+    attempts and last error, and the times that say when a worker may take it. A model adds its own ``status`` with
+    at least ``pending``, ``sending`` and ``sent``."""
+
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def claimable(now):
+        """The one rule for the rows a worker may take at ``now``: pending and due, or sending on a lease run out.
+
+        A condition, for ``filter()`` or as a column in ``annotate()``, on any outbox's rows.
+        """
+        pending_and_due = models.Q(status="pending") & (
+            models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now)
+        )
+        return pending_and_due | models.Q(status="sending", lease_until__lt=now)
+
+
 class DeliveryQuerySet(models.QuerySet):
     def progress(self):
         """``{status: count}`` over these rows, in one query."""
@@ -87,7 +115,7 @@ class DeliveryQuerySet(models.QuerySet):
         return counts
 
 
-class Delivery(models.Model):
+class Delivery(OutboxRow):
     """One email to one subscriber: the outbox row and the ledger of what happened to it."""
 
     class Kind(models.TextChoices):
@@ -158,14 +186,7 @@ class Delivery(models.Model):
         _("lead (minutes)"), default=0, help_text=_("How long before the start a reminder goes out; 0 otherwise.")
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.CharField(_("last error"), max_length=500, blank=True)
     esp_message_id = models.CharField(_("ESP message id"), max_length=255, blank=True)
-    created_at = models.DateTimeField(_("created at"))
-    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
-    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
-    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -218,17 +239,6 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.sequence} → {self.subscriber_id}"
-
-    @staticmethod
-    def claimable(now):
-        """The one rule for the rows a worker may take at ``now``: pending and due, or sending on a lease run out.
-
-        A condition, for ``filter()`` or as a column in ``annotate()``.
-        """
-        pending_and_due = models.Q(status=Delivery.Status.PENDING) & (
-            models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now)
-        )
-        return pending_and_due | models.Q(status=Delivery.Status.SENDING, lease_until__lt=now)
 
 
 class ProcessedEvent(models.Model):
