@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from endpoints import subscriptions
 from endpoints.models import Topic
+from notifications.api import bad_request
 from notifications.views import body_too_large, rate_limited
 
 FIELDS = {"url", "regions", "topics", "email"}
@@ -33,14 +34,6 @@ def _types_error(data):
     if unknown:
         errors[unknown[0]] = ["Unknown field."]
     return errors
-
-
-def bad_request(errors):
-    fields = ", ".join(errors)
-    first = next(iter(errors.values()))[0]
-    return Response(
-        {"detail": f"Invalid input: {fields}. {first}", "errors": errors}, status=status.HTTP_400_BAD_REQUEST
-    )
 
 
 class WebhookSubscriptionView(APIView):

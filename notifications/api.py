@@ -39,7 +39,8 @@ def _types_error(data):
     return errors
 
 
-def _bad(errors):
+def bad_request(errors):
+    """A 400 naming every field in ``errors`` ({field: [messages]}), its detail led by the first message."""
     fields = ", ".join(errors)
     first = next(iter(errors.values()))[0]
     return Response(
@@ -82,12 +83,13 @@ class SubscriptionView(APIView):
     )
     def post(self, request):
         if body_too_large(request._request):
-            return _bad({"body": [f"The request body is larger than {settings.SUBSCRIBE_MAX_BODY_BYTES} bytes."]})
+            too_large = f"The request body is larger than {settings.SUBSCRIBE_MAX_BODY_BYTES} bytes."
+            return bad_request({"body": [too_large]})
         data = request.data
         errors = _types_error(data)
         if errors:
             rate_limited(request._request)
-            return _bad(errors)
+            return bad_request(errors)
         fields = {
             "email": data["email"],
             "regions": data["regions"],
@@ -100,7 +102,7 @@ class SubscriptionView(APIView):
         form = SubscribeForm(fields)
         if not form.is_valid():
             rate_limited(request._request)
-            return _bad({name: [str(message) for message in messages] for name, messages in form.errors.items()})
+            return bad_request({name: [str(message) for message in messages] for name, messages in form.errors.items()})
         if rate_limited(request._request, form.cleaned_data["email"]):
             return Response({"detail": "Too many requests; try again later."}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         cleaned = form.cleaned_data
