@@ -62,14 +62,19 @@ def parse(argv=None):
     )
     parser.add_argument("--reports", type=Path, help="also keep each run's JSON and HTML report in this folder")
     parser.add_argument("--timeout", type=int, default=180, help="seconds allowed to one Lighthouse run (default 180)")
+    parser.add_argument("--retries", type=int, default=2, help="tries again after a run without a report (default 2)")
     args = parser.parse_args(argv)
-    if min(args.runs, args.timeout) < 1:
-        parser.exit(2, "--runs and --timeout must be positive.\n")
+    if min(args.runs, args.timeout) < 1 or args.retries < 0:
+        parser.exit(2, "--runs and --timeout must be positive, --retries at least 0.\n")
     return args
 
 
+class Failed(Exception):
+    """A Lighthouse run that gave no report: on a busy machine its trace is sometimes incomplete (NO_NAVSTART)."""
+
+
 def lighthouse(url, preset, out, timeout):
-    """One Lighthouse run of ``url``: its JSON report (the HTML one lies beside it), or SystemExit on failure."""
+    """One Lighthouse run of ``url``: its JSON report (the HTML one lies beside it), or Failed."""
     command = [
         str(LIGHTHOUSE),
         url,
@@ -89,14 +94,25 @@ def lighthouse(url, preset, out, timeout):
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-        raise SystemExit(f"Lighthouse took more than {timeout} s on {url} ({preset})") from None
+        raise Failed(f"Lighthouse took more than {timeout} s on {url} ({preset})") from None
     report = out.with_name(out.name + ".report.json")
     if process.returncode != 0 or not report.exists():
-        raise SystemExit(f"Lighthouse failed on {url} ({preset}), exit {process.returncode}:\n{errors}")
+        raise Failed(f"Lighthouse failed on {url} ({preset}), exit {process.returncode}:\n{errors}")
     result = json.loads(report.read_text())
     if result.get("runtimeError"):
-        raise SystemExit(f"Lighthouse could not load {url} ({preset}): {result['runtimeError']['message']}")
+        raise Failed(f"Lighthouse could not load {url} ({preset}): {result['runtimeError']['message']}")
     return result
+
+
+def attempt(url, preset, out, args):
+    """``lighthouse()``, tried again up to ``--retries`` times when a run gives no report."""
+    for left in range(args.retries, -1, -1):
+        try:
+            return lighthouse(url, preset, out, args.timeout)
+        except Failed as failure:
+            if not left:
+                raise SystemExit(str(failure)) from None
+            print(f"{failure}\ntrying again ({left} more {'try' if left == 1 else 'tries'} left)", file=sys.stderr)
 
 
 def scores(result):
@@ -153,7 +169,7 @@ def main(argv=None):
                 for n in range(args.runs):
                     out = folder / "reports" / f"{path.strip('/').replace('/', '-') or 'status'}-{preset}-{n + 1}"
                     out.parent.mkdir(exist_ok=True)
-                    result = lighthouse(f"http://127.0.0.1:{port}{path}", preset, out, args.timeout)
+                    result = attempt(f"http://127.0.0.1:{port}{path}", preset, out, args)
                     runs.append(scores(result))
                     for key, audit, title, shown in lost_points(result):
                         lost.setdefault((path, preset, key, audit, title), []).append(shown)
