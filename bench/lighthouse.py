@@ -11,8 +11,13 @@ folder, gunicorn with the project's gunicorn.conf.py on a free port of 127.0.0.1
 it runs Lighthouse on ``/``, ``/sla/``, ``/history/`` and the page of the latest completed window, with the mobile
 (the default) and the desktop preset, in Debian's Chromium (``CHROME_PATH``, default /usr/bin/chromium, headless).
 It prints performance, accessibility, best practices and SEO per page and preset, then every audit that lost points
-(id, title, what it measured). It exits 1 when a score is below 100. Lighthouse's performance score is simulated
-from the page's trace and rises and falls with the machine's load: run it on a quiet machine, with ``--runs 3``.
+(id, title, what it measured). It exits 1 when a score is below 100.
+
+Lighthouse's performance score is simulated from the page's trace, with the CPU slowed down four times for mobile,
+so it falls with the machine's load. Two figures tell the machine from the page: the first row is a control, a
+static page with one paragraph and nothing to load or run (what it loses, the machine loses), and each row gives
+Lighthouse's benchmark index of the machine at the time (under 1000, Lighthouse deems the CPU slower than its
+mobile throttling expects). Run it on a quiet machine, with ``--runs 3``.
 """
 
 import argparse
@@ -43,6 +48,14 @@ CHROME_FLAGS = [
 CATEGORIES = {"performance": "perf", "accessibility": "a11y", "best-practices": "best", "seo": "seo"}
 PAGES = {"status": "/", "sla": "/sla/", "history": "/history/", "window": "/windows/{window}/"}
 PRESETS = ["mobile", "desktop"]
+# The control row: a page with nothing to load or run, served by the same server. What it loses, the machine loses.
+CONTROL = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    '<meta name="description" content="A page with one paragraph."><link rel="icon" href="data:,">'
+    "<title>Control</title></head>"
+    "<body><main><h1>Control</h1><p>One paragraph and nothing else.</p></main></body></html>\n"
+)
 
 
 def bench_statuspage():
@@ -60,6 +73,7 @@ def parse(argv=None):
     parser.add_argument(
         "--page", action="append", choices=PAGES, help="only this page (repeatable; default all: %(choices)s)"
     )
+    parser.add_argument("--no-control", action="store_true", help="leave out the control row (an empty page)")
     parser.add_argument("--reports", type=Path, help="also keep each run's JSON and HTML report in this folder")
     parser.add_argument("--timeout", type=int, default=180, help="seconds allowed to one Lighthouse run (default 180)")
     parser.add_argument("--retries", type=int, default=2, help="tries again after a run without a report (default 2)")
@@ -153,8 +167,11 @@ def main(argv=None):
         call_command("migrate", verbosity=0)
         windows = bench.seed()
         call_command("collectstatic", interactive=False, verbosity=0)
+        (folder / "static" / "control.html").write_text(CONTROL)  # whitenoise finds it when gunicorn starts
         window = Window.objects.filter(status="completed").order_by("-starts_at").first()
         paths = [PAGES[name].format(window=window.pk) for name in args.page or PAGES]
+        if not args.no_control:
+            paths.insert(0, "/static/control.html")
         data = f"{Region.objects.count()} regions, {windows} windows, {Incident.objects.count()} incidents"
         connection.close()
 
@@ -170,7 +187,7 @@ def main(argv=None):
                     out = folder / "reports" / f"{path.strip('/').replace('/', '-') or 'status'}-{preset}-{n + 1}"
                     out.parent.mkdir(exist_ok=True)
                     result = attempt(f"http://127.0.0.1:{port}{path}", preset, out, args)
-                    runs.append(scores(result))
+                    runs.append({**scores(result), "benchmark": result["environment"]["benchmarkIndex"]})
                     for key, audit, title, shown in lost_points(result):
                         lost.setdefault((path, preset, key, audit, title), []).append(shown)
                 rows.append((path, preset, runs))
@@ -207,14 +224,16 @@ def main(argv=None):
 
 def table(rows, count):
     width = max(len(path) for path, _, _ in rows)
-    lines = [f"{'page':<{width}}  preset   " + "  ".join(f"{short:>4}" for short in CATEGORIES.values())]
-    lines.append("-" * len(lines[0]))
+    heading = "  ".join(f"{short:>4}" for short in CATEGORIES.values())
+    lines = [f"{'page':<{width}}  preset   {heading}  benchmark index"]
+    lines.append("-" * (len(lines[0]) + (22 if count > 1 else 0)))
     for path, preset, runs in rows:
         medians = [round(statistics.median(run[key] for run in runs)) for key in CATEGORIES]
-        line = f"{path:<{width}}  {preset:<7}  " + "  ".join(f"{value:>4}" for value in medians)
+        benchmark = round(statistics.median(run["benchmark"] for run in runs))
+        line = f"{path:<{width}}  {preset:<7}  " + "  ".join(f"{value:>4}" for value in medians) + f"  {benchmark:>15}"
         if count > 1:
             performance = [run["performance"] for run in runs]
-            line += f"   (performance {min(performance)}-{max(performance)})"
+            line += f"  (performance {min(performance)}-{max(performance)})"
         lines.append(line)
     return "\n".join(lines)
 
