@@ -150,3 +150,24 @@ def test_the_overview_and_strip_have_no_axe_violations(frozen, live_server, brow
     assert violations == []
     assert problems == []
     context.close()
+
+
+# Every layout shift the page makes, as the browser reports it (Lighthouse's cumulative layout shift adds them up).
+LAYOUT_SHIFTS = """
+window.layoutShifts = [];
+new PerformanceObserver(list => list.getEntries().forEach(entry => window.layoutShifts.push(entry.value)))
+  .observe({type: "layout-shift", buffered: true});
+"""
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, {"width": 412, "height": 823}], ids=["laptop", "phone"])
+def test_nothing_moves_when_the_viewers_times_fill_in(frozen, live_server, browser, viewport):
+    """viewer.js puts the viewer's one-line time where the overview shows the region's time over UTC: the rows keep
+    their height and the column its width, so the page does not shift under the reader."""
+    context = browser.new_context(viewport=viewport, timezone_id="America/Los_Angeles", locale="en-US")
+    page = context.new_page()
+    page.add_init_script(LAYOUT_SHIFTS)
+    page.goto(live_server.url + "/", wait_until="networkidle")
+    assert page.locator("#overview-japan [data-viewer-short]").inner_text() == "Sat, Nov 28, 05:00 PST"
+    assert page.evaluate("() => window.layoutShifts") == []
+    context.close()

@@ -3,13 +3,16 @@
 (function () {
   "use strict";
 
+  // The first use of Intl costs tens of milliseconds on a phone, and each date format with zone names as much again:
+  // they are built only for what the page has to fill in, so a page with no time on it (the SLA, the history) pays
+  // nothing.
+  var viewerTimes = document.querySelectorAll("[data-viewer-time]");
+  var viewerShorts = document.querySelectorAll("[data-viewer-short]");
+  var countdowns = document.querySelectorAll("[data-countdown]");
+  var usesIntl = viewerTimes.length || viewerShorts.length || countdowns.length;
   var lang = document.documentElement.lang || undefined;
-  var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  var timeFormat = new Intl.DateTimeFormat(lang, {
-    weekday: "long", year: "numeric", month: "long", day: "numeric",
-    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short"
-  });
-  var relative = typeof Intl.RelativeTimeFormat === "function" ? new Intl.RelativeTimeFormat(lang, { numeric: "auto" }) : null;
+  var zone = usesIntl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+  var relative = usesIntl && typeof Intl.RelativeTimeFormat === "function" ? new Intl.RelativeTimeFormat(lang, { numeric: "auto" }) : null;
 
   function parse(value) {
     var date = new Date(value);
@@ -52,7 +55,11 @@
     element.textContent = "(" + (template || "{when}").replace("{when}", words) + ")";
   }
 
-  document.querySelectorAll("[data-viewer-time]").forEach(function (element) {
+  var timeFormat = viewerTimes.length && new Intl.DateTimeFormat(lang, {
+    weekday: "long", year: "numeric", month: "long", day: "numeric",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short"
+  });
+  viewerTimes.forEach(function (element) {
     var date = parse(element.getAttribute("data-viewer-time"));
     if (!date) { return; }
     element.textContent = timeFormat.format(date);
@@ -63,11 +70,11 @@
   });
 
   // The overview: a short form of the viewer's time; the region's time and UTC move to the hover title.
-  var shortFormat = new Intl.DateTimeFormat(lang, {
+  var shortFormat = viewerShorts.length && new Intl.DateTimeFormat(lang, {
     weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
     timeZoneName: "short"
   });
-  document.querySelectorAll("[data-viewer-short]").forEach(function (element) {
+  viewerShorts.forEach(function (element) {
     var date = parse(element.getAttribute("data-viewer-short"));
     if (!date) { return; }
     var zoneTimes = element.parentNode.querySelector(".zone-times");
@@ -97,7 +104,6 @@
     marker.setAttribute("data-hour", String(hour));
   });
 
-  var countdowns = document.querySelectorAll("[data-countdown]");
   countdowns.forEach(tick);
   if (countdowns.length) {
     window.setInterval(function () { countdowns.forEach(tick); }, 1000);
