@@ -147,7 +147,7 @@ def cached_page(view):
             return finish(request, view(request, *args, **kwargs))
         pages = caches[PAGES]
         version = content_version()
-        key = f"statuspage:page:{get_language()}:{request.path}"
+        key = page_key(get_language(), request.path)
         hit = pages.get(key)
         if hit is not None and is_fresh(hit, version):
             return from_cache(request, hit)
@@ -168,6 +168,10 @@ def cached_page(view):
                 pages.delete(lock)
 
     return wrapper
+
+
+def page_key(language, path):
+    return f"statuspage:page:{language}:{path}"
 
 
 def is_fresh(hit, version):
@@ -233,8 +237,8 @@ class PageCacheMiddleware:
 
     def __call__(self, request):
         key = self.key(request) if request.path in self.matches else None
-        copy = caches[PAGES].get(key) if key else None
-        if copy is not None and settings.PAGE_CACHE_SECONDS and is_fresh(copy, content_version()):
+        copy = caches[PAGES].get(key) if key and settings.PAGE_CACHE_SECONDS else None
+        if copy is not None and (is_fresh(copy, content_version()) or self.rendering(request, copy)):
             request.get_host()  # a host outside ALLOWED_HOSTS gets its 400, as below
             request.resolver_match = self.matches[request.path]
             response = HttpResponse(copy["content"], status=copy["status"])
@@ -247,11 +251,14 @@ class PageCacheMiddleware:
             copy = {
                 "version": entry["version"],
                 "rendered_at": entry["rendered_at"],
+                "language": response["Content-Language"],
                 "status": response.status_code,
                 "headers": list(response.items()),
                 "content": response.content,
             }
-            caches[PAGES].set(self.key(request, response["Content-Language"]), copy, settings.PAGE_CACHE_SECONDS)
+            # Kept as long as its page, to stand for it while the next one renders.
+            timeout = settings.PAGE_CACHE_SECONDS + LOCK_SECONDS
+            caches[PAGES].set(self.key(request, response["Content-Language"]), copy, timeout)
             self.matches[request.path] = request.resolver_match
         return response
 
@@ -265,6 +272,14 @@ class PageCacheMiddleware:
         scheme = "https" if request.is_secure() else "http"
         gzip = "gzip" if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) else "identity"
         return f"statuspage:response:{language}:{scheme}:{gzip}:{request.path}"
+
+    @staticmethod
+    def rendering(request, copy):
+        """Whether another request is rendering the next page while ``cached_page`` gives out the one this copy was
+        made from (the copy is then what the stack would make of it)."""
+        pages, key = caches[PAGES], page_key(copy["language"], request.path)
+        entry = pages.get(key)
+        return entry is not None and entry["rendered_at"] == copy["rendered_at"] and pages.get(key + ":rendering")
 
     @staticmethod
     def keepable(request, response, entry):

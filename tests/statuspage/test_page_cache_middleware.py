@@ -2,12 +2,17 @@
 very response the whole stack made of it; anything that could change the answer goes the whole way."""
 
 import gzip
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.core.cache import caches
 from django.test import Client
 
 from maintenance import lifecycle
 from maintenance.models import Window
+from statuspage import caching
+from tests.conftest import NOW
 
 # CSPMiddleware gives every request it sees a ``csp_nonce``: a request without one never went through the stack.
 
@@ -97,3 +102,15 @@ def test_a_host_outside_allowed_hosts_is_refused_even_with_a_copy(client, histor
 def test_with_the_page_cache_off_every_request_goes_through_the_whole_stack(client, history, settings):
     settings.PAGE_CACHE_SECONDS = 0
     assert full_stack(client.get("/")) and full_stack(client.get("/"))
+
+
+def test_while_the_next_page_renders_the_previous_copy_is_answered_before_the_middleware(client, history, clock):
+    first = client.get("/")
+    client.get("/")
+    lifecycle.announce(Window.objects.get(region__slug="us", month="2026-11-01"))
+    caches[caching.PAGES].add("statuspage:page:en:/:rendering", "a render elsewhere", caching.LOCK_SECONDS)
+    meanwhile = client.get("/")
+    assert not full_stack(meanwhile) and answer(meanwhile) == answer(first)
+    with time_machine.travel(NOW + timedelta(seconds=caching.LOCK_SECONDS + 0.5), tick=False):
+        renewed = client.get("/")
+    assert full_stack(renewed) and renewed["ETag"] != first["ETag"]
