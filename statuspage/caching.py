@@ -25,6 +25,14 @@ and renders; every other request meanwhile gets the previous page
 ``LOCK_SECONDS``: after that the lock and the old page have expired and a
 request renders for itself. With nothing cached at all, the others wait for the
 one render (up to ``LOCK_SECONDS``) rather than start their own.
+
+Before the middleware: ``PageCacheMiddleware`` sits near the top of MIDDLEWARE
+and keeps, next to each fresh page, the whole response the rest of the stack
+made of it (the security, CSP, language, Vary and compression headers). An
+anonymous GET that would get that same response gets a copy of it without
+passing through the session, CSRF, auth, locale, CSP or compression
+middleware; anything else (a session cookie, a conditional request, a stale or
+missing page) goes the whole way, where ``cached_page`` does the above.
 """
 
 import hashlib
@@ -37,8 +45,9 @@ from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.db import connection
 from django.http import HttpResponse
+from django.middleware.gzip import re_accepts_gzip
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_from_request
 
 from maintenance.models import AuditEvent, Incident, IncidentUpdate, Region, Window
 
@@ -48,7 +57,7 @@ WATCHED = (Region, Window, Incident, IncidentUpdate, AuditEvent)
 VERSION_SECONDS = 2.0
 LOCK_SECONDS = 5  # the longest a render may hold the others on the previous page
 WAIT_STEP = 0.02  # how often a request with nothing to serve looks for the page another one renders
-_version = {"fingerprint": None, "counter": 0, "read_at": float("-inf")}
+_version = {"fingerprint": None, "counter": 0, "read_at": float("-inf"), "digest": None}
 
 
 def create_cache_table(using="default", verbosity=1, **kwargs):
@@ -68,16 +77,17 @@ def bump(**kwargs):
 def reset_fingerprint():
     """Drop this process's reading of the content version, so the next request reads it again (as the passing of
     ``VERSION_SECONDS`` does; tests call it between cases)."""
-    _version.update(fingerprint=None, counter=0, read_at=float("-inf"))
+    _version.update(fingerprint=None, counter=0, read_at=float("-inf"), digest=None)
 
 
 def content_version():
     """A short string that changes whenever a public page's data changes."""
     now = time.monotonic()
     if now - _version["read_at"] >= VERSION_SECONDS:
-        _version.update(fingerprint=table_fingerprint(), counter=cache.get(COUNTER_KEY, 0), read_at=now)
-    raw = repr((_version["fingerprint"], _version["counter"]))
-    return hashlib.blake2s(raw.encode(), digest_size=8).hexdigest()
+        fingerprint, counter = table_fingerprint(), cache.get(COUNTER_KEY, 0)
+        digest = hashlib.blake2s(repr((fingerprint, counter)).encode(), digest_size=8).hexdigest()
+        _version.update(fingerprint=fingerprint, counter=counter, digest=digest, read_at=now)  # one step
+    return _version["digest"]
 
 
 def table_fingerprint():
@@ -137,7 +147,7 @@ def cached_page(view):
             return finish(request, view(request, *args, **kwargs))
         pages = caches[PAGES]
         version = content_version()
-        key = f"statuspage:page:{get_language()}:{request.path}"
+        key = page_key(get_language(), request.path)
         hit = pages.get(key)
         if hit is not None and is_fresh(hit, version):
             return from_cache(request, hit)
@@ -160,6 +170,10 @@ def cached_page(view):
     return wrapper
 
 
+def page_key(language, path):
+    return f"statuspage:page:{language}:{path}"
+
+
 def is_fresh(hit, version):
     return hit["version"] == version and time.time() - hit["rendered_at"] < settings.PAGE_CACHE_SECONDS
 
@@ -168,6 +182,7 @@ def from_cache(request, hit):
     response = HttpResponse(hit["content"], content_type=hit["content_type"])
     response["ETag"] = hit["etag"]
     response["Content-Language"] = get_language()
+    response.page_entry = hit
     return finish(request, response)
 
 
@@ -199,4 +214,80 @@ def render_and_keep(request, view, args, kwargs, pages, key, version):
         }
         # Kept a little past its freshness, as the previous page to serve while the next one renders.
         pages.set(key, hit, settings.PAGE_CACHE_SECONDS + LOCK_SECONDS)
+        response.page_entry = hit
     return finish(request, response)
+
+
+class PageCacheMiddleware:
+    """Answer an anonymous GET of a cached page with the whole response the middleware below made of that page the
+    last time, while the page is fresh (see the module's docstring).
+
+    Only what cannot change the answer skips the middleware: a GET without a session cookie (so never a signed-in
+    user), without If-None-Match or If-Modified-Since, for a page ``cached_page`` gave out fresh, with no cookie
+    set and no CSP nonce used. The copy is kept per path, language (chosen as LocaleMiddleware chooses it), scheme
+    and gzip or not, and only while the page it was made from is fresh; the host is still checked against
+    ALLOWED_HOSTS.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        # The URL match of each path a copy was ever kept for (for the latency figures, which name the view); any
+        # other path goes straight on.
+        self.matches = {}
+
+    def __call__(self, request):
+        key = self.key(request) if request.path in self.matches else None
+        copy = caches[PAGES].get(key) if key and settings.PAGE_CACHE_SECONDS else None
+        if copy is not None and (is_fresh(copy, content_version()) or self.rendering(request, copy)):
+            request.get_host()  # a host outside ALLOWED_HOSTS gets its 400, as below
+            request.resolver_match = self.matches[request.path]
+            response = HttpResponse(copy["content"], status=copy["status"])
+            for name, value in copy["headers"]:
+                response.headers[name] = value
+            return response
+        response = self.get_response(request)
+        entry = getattr(response, "page_entry", None)
+        if entry is not None and self.keepable(request, response, entry) and self.key(request):
+            copy = {
+                "version": entry["version"],
+                "rendered_at": entry["rendered_at"],
+                "language": response["Content-Language"],
+                "status": response.status_code,
+                "headers": list(response.items()),
+                "content": response.content,
+            }
+            # Kept as long as its page, to stand for it while the next one renders.
+            timeout = settings.PAGE_CACHE_SECONDS + LOCK_SECONDS
+            caches[PAGES].set(self.key(request, response["Content-Language"]), copy, timeout)
+            self.matches[request.path] = request.resolver_match
+        return response
+
+    @staticmethod
+    def key(request, language=None):
+        if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return None
+        if "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META:
+            return None
+        language = language or get_language_from_request(request)
+        scheme = "https" if request.is_secure() else "http"
+        gzip = "gzip" if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) else "identity"
+        return f"statuspage:response:{language}:{scheme}:{gzip}:{request.path}"
+
+    @staticmethod
+    def rendering(request, copy):
+        """Whether another request is rendering the next page while ``cached_page`` gives out the one this copy was
+        made from (the copy is then what the stack would make of it)."""
+        pages, key = caches[PAGES], page_key(copy["language"], request.path)
+        entry = pages.get(key)
+        return entry is not None and entry["rendered_at"] == copy["rendered_at"] and pages.get(key + ":rendering")
+
+    @staticmethod
+    def keepable(request, response, entry):
+        return (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and not isinstance(getattr(request, "_csp_nonce", None), str)
+            and response.get("Content-Language")
+            and is_fresh(entry, content_version())
+        )

@@ -63,6 +63,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Request latency per view for /metrics (statuspage/metrics.py), measured around everything below.
     "statuspage.metrics.RequestLatencyMiddleware",
+    # A fresh cached public page goes to an anonymous GET as the whole response the middleware below made of it the
+    # last time, without passing through it again (statuspage/caching.py); anything else goes on.
+    "statuspage.caching.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy header (CONTENT_SECURITY_POLICY under Security below).
     "csp.middleware.CSPMiddleware",
