@@ -101,8 +101,9 @@ def overview_rows(entries):
         if w is None:
             when = none_planned
         else:
+            running = f"{now_word}: " if entry.in_window else ""
             when = (
-                f"{f'{now_word}: ' if entry.in_window else ''}<a href=\"{w.url}\"><span class=\"zone-times\">"
+                f'{running}<a href="{w.url}"><span class="zone-times">'
                 f"{escape(w.region_start)}<br><small>{escape(w.utc_short)}</small></span>"
                 f'<span class="viewer-short" data-viewer-short="{w.iso_start}"></span></a>'
             )
@@ -140,12 +141,13 @@ def region_articles(entries):
             parts.append(
                 f'<dl class="next" data-next-window="{w.pk}">\n'
                 f"<dt>{current if entry.in_window else following}</dt>\n"
-                f'<dd><a href="{w.url}">{escape(w.shown_title)}</a> <span class="tag t-{w.status}">{escape(w.label)}</span>'
-                f"</dd>\n<dt>{zone}</dt>\n"
+                f'<dd><a href="{w.url}">{escape(w.shown_title)}</a> '
+                f'<span class="tag t-{w.status}">{escape(w.label)}</span></dd>\n<dt>{zone}</dt>\n'
                 f'<dd><time datetime="{w.iso_start}">{escape(w.region_start)}</time> – {escape(w.region_end)}</dd>\n'
                 f"<dt>{utc}</dt>\n<dd>{escape(w.utc_start)} – {escape(w.utc_end)}</dd>\n"
                 f'<div class="viewer" data-viewer hidden><dt>{yours}</dt>\n'
-                f'<dd><span class="viewer-time" data-viewer-time="{w.iso_start}"></span> {countdown}\n</dd></div>\n</dl>'
+                f'<dd><span class="viewer-time" data-viewer-time="{w.iso_start}"></span> {countdown}\n'
+                "</dd></div>\n</dl>"
             )
         if entry.bad_days:
             count = len(entry.bad_days)
