@@ -6,7 +6,21 @@ are written once as SQL, with the table and column names taken from the models, 
 (the same connection, parameters and timestamp reading). What they return is plain rows, not model instances.
 """
 
+from functools import lru_cache, wraps
+
 from django.db import connection
+
+
+def written_once(write):
+    """Keep the SQL that ``write()`` returns, per database vendor: it depends on the models and the quoting only.
+    A list of values of varying length goes in as a ``{name}`` field, filled with ``placeholders``."""
+    kept = lru_cache(maxsize=None)(lambda vendor: write())
+
+    @wraps(write)
+    def statement():
+        return kept(connection.vendor)
+
+    return statement
 
 
 def table(model):

@@ -447,6 +447,7 @@ def incidents_touching(lo, hi, now):
     return found
 
 
+@plainsql.written_once
 def _incidents_sql():
     from maintenance.models import Incident, SlaExclusion
 
@@ -463,35 +464,26 @@ def _incidents_sql():
 
 def incident_regions(incident_ids, region_ids):
     """``[(region id, incident id)]`` for the incidents among ``incident_ids`` in the regions ``region_ids``."""
+    sql = _links_sql().format(incidents=plainsql.placeholders(incident_ids), regions=plainsql.placeholders(region_ids))
+    return plainsql.rows(sql, [*incident_ids, *region_ids])
+
+
+@plainsql.written_once
+def _links_sql():
     from maintenance.models import Incident
 
     through = Incident.regions.through
     link = partial(plainsql.column, through)
-    sql = (
+    return (
         f"SELECT {link('region')}, {link('incident')} FROM {plainsql.table(through)} "
-        f"WHERE {link('incident')} IN ({plainsql.placeholders(incident_ids)}) "
-        f"AND {link('region')} IN ({plainsql.placeholders(region_ids)})"
+        f"WHERE {link('incident')} IN ({{incidents}}) AND {link('region')} IN ({{regions}})"
     )
-    return plainsql.rows(sql, [*incident_ids, *region_ids])
 
 
 def windows_touching(region_ids, lo, hi):
     """``[(region id, status, starts_at, ends_at, announced_ends_at, actual_start, actual_end, announced_at)]`` of
     the windows of ``region_ids`` that ran in [lo, hi) or were announced for it and not cancelled."""
-    from maintenance.models import Region, Window
-
-    w = partial(plainsql.column, Window)
-    sql = (
-        f"SELECT {w('region')}, {w('status')}, {w('starts_at')}, {w('ends_at')}, {w('announced_ends_at')}, "
-        f"{w('actual_start')}, {w('actual_end')}, {w('announced_at')} FROM {plainsql.table(Window)} "
-        f"INNER JOIN {plainsql.table(Region)} ON {w('region')} = {plainsql.column(Region, 'id')} "
-        f"WHERE {w('region')} IN ({plainsql.placeholders(region_ids)}) AND ("
-        f"({w('actual_start')} < %s AND {w('status')} IN (%s, %s) "
-        f"AND ({w('actual_end')} IS NULL OR {w('actual_end')} > %s)) "
-        f"OR ({w('announced_at')} IS NOT NULL AND {w('ends_at')} > %s AND {w('starts_at')} < %s "
-        f"AND {w('status')} <> %s)) "
-        f"ORDER BY {w('starts_at')}, {plainsql.column(Region, 'position')}"
-    )
+    sql = _windows_sql().format(regions=plainsql.placeholders(region_ids))
     hi_value, lo_value = plainsql.instant(hi), plainsql.instant(lo)
     params = [*region_ids, hi_value, *RAN, lo_value, lo_value, hi_value, CANCELLED]
     read = plainsql.aware()
@@ -499,6 +491,24 @@ def windows_touching(region_ids, lo, hi):
         (region_id, status, *(read(value) for value in times))
         for region_id, status, *times in plainsql.rows(sql, params)
     ]
+
+
+@plainsql.written_once
+def _windows_sql():
+    from maintenance.models import Region, Window
+
+    w = partial(plainsql.column, Window)
+    return (
+        f"SELECT {w('region')}, {w('status')}, {w('starts_at')}, {w('ends_at')}, {w('announced_ends_at')}, "
+        f"{w('actual_start')}, {w('actual_end')}, {w('announced_at')} FROM {plainsql.table(Window)} "
+        f"INNER JOIN {plainsql.table(Region)} ON {w('region')} = {plainsql.column(Region, 'id')} "
+        f"WHERE {w('region')} IN ({{regions}}) AND ("
+        f"({w('actual_start')} < %s AND {w('status')} IN (%s, %s) "
+        f"AND ({w('actual_end')} IS NULL OR {w('actual_end')} > %s)) "
+        f"OR ({w('announced_at')} IS NOT NULL AND {w('ends_at')} > %s AND {w('starts_at')} < %s "
+        f"AND {w('status')} <> %s)) "
+        f"ORDER BY {w('starts_at')}, {plainsql.column(Region, 'position')}"
+    )
 
 
 def current_month(now):
