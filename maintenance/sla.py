@@ -386,6 +386,7 @@ def ledger(months, now, regions=None, target=None, mode=None):
             ran[region_id].append(RanWindow((actual_start, min(actual_end or now, now)), scheduled))
 
     target_fraction = _fraction(target)
+    untouched_met = HUNDRED >= target_fraction
     nothing_excluded = tuple((category, ZERO) for category in categories)
     rows = []
     for region in regions:
@@ -398,14 +399,18 @@ def ledger(months, now, regions=None, target=None, mode=None):
             parts = in_month(whole, start, hi_now)
             in_month_minutes = (end - start) // MINUTE
             lost = _merged_total(parts.downtime)
-            availability = availability_of(lost, in_month_minutes)
+            if lost:
+                availability = availability_of(lost, in_month_minutes)
+                met = availability >= target_fraction
+            else:  # most months: compared once, not once per month
+                availability, met = HUNDRED, untouched_met
             month_row = Row(
                 region,
                 month,
                 in_month_minutes,
                 lost,
                 availability,
-                availability >= target_fraction,
+                met,
                 _merged_total(parts.maintenance),
                 tuple((category, _merged_total(parts.excluded.get(category, ()))) for category in categories)
                 if any(parts.excluded.values())

@@ -59,7 +59,8 @@ def sla_page(request):
     rows = sla.ledger(months, now)  # the active regions in their order, each with its months oldest first
     regions = [row.region for row in rows[:: len(months)]]
     words = Words()
-    columns = [_month_column(month, month == months[-1]) for month in months]
+    month_format = get_format("YEAR_MONTH_FORMAT")
+    columns = [_month_column(month, month == months[-1], month_format) for month in months]
     labels = {value: escape(label) for value, label in CATEGORIES.choices}
     heatmap, budgets, ledger, exclusions = [], [], [], []
     for index, region in enumerate(regions):
@@ -99,17 +100,27 @@ class Words:
         self.excluded = escape(_("%(minutes)s min excluded: %(label)s"))
         self.separator = escape(get_format("DECIMAL_SEPARATOR"))
         self.none = "–"
+        self._numbers = {}
 
     def number(self, value):
-        """A Decimal, int or float in the language's format, without trailing zeros (``99.9``, ``100``)."""
+        """A Decimal, int or float in the language's format, without trailing zeros (``99.9``, ``100``).
+
+        The words depend on the value alone, and a page repeats a few values (100, 0) hundreds of times: each is
+        written once."""
+        text = self._numbers.get(value)
+        if text is None:
+            text = self._numbers[value] = self._write(value)
+        return text
+
+    def _write(self, value):
         text = format(value, "f") if not isinstance(value, float) else repr(value)
         if "." in text:
             text = text.rstrip("0").rstrip(".")
         return text.replace(".", self.separator)
 
 
-def _month_column(month, current):
-    label = date_format(month.first_day, get_format("YEAR_MONTH_FORMAT"))
+def _month_column(month, current, month_format):
+    label = date_format(month.first_day, month_format)
     return {
         "iso": str(month),
         "label": label,
