@@ -336,11 +336,14 @@ def ledger(months, now, regions=None, target=None, mode=None):
     if not months or not regions:
         return []
     following = [m.next() for m in months]
-    edges = set(months) | set(following)  # each month's start is the previous one's end
+    edges = sorted(set(months) | set(following), key=lambda m: (m.year, m.month))  # a month ends where the next starts
+    edge = {m: index for index, m in enumerate(edges)}
+    pairs = [(edge[m], edge[n]) for m, n in zip(months, following, strict=True)]
     bounds = {}  # region id: [(start, end) of each of months], as month_bounds gives them
     for r in regions:
-        starts = {m: datetime(m.year, m.month, 1, tzinfo=r.zone).astimezone(UTC) for m in edges}
-        bounds[r.pk] = [(starts[m], starts[n]) for m, n in zip(months, following, strict=True)]
+        zone = r.zone
+        starts = [datetime(m.year, m.month, 1, tzinfo=zone).astimezone(UTC) for m in edges]
+        bounds[r.pk] = [(starts[start], starts[end]) for start, end in pairs]
     lo = min(start for spans in bounds.values() for start, _ in spans)
     hi = max(end for spans in bounds.values() for _, end in spans)
     region_ids = [r.pk for r in regions]
