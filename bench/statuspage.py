@@ -68,6 +68,7 @@ def parse(argv=None):
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs of / and the static file (default 2)")
     parser.add_argument("--renders", type=int, default=20, help="uncached renders per page (default 20)")
     parser.add_argument("--python-load", action="store_true", help="use bench/loadgen.py even if wrk is installed")
+    parser.add_argument("--only", choices=["renders"], help="measure only this part (renders: the uncached render CPU)")
     args = parser.parse_args(argv)
     if min(args.seconds, args.connections, args.threads, args.workers, args.rounds, args.renders) < 1:
         parser.exit(2, "--seconds, --connections, --threads, --workers, --rounds and --renders must be positive.\n")
@@ -307,6 +308,11 @@ def main(argv=None):
 
         cold = cold_render_cpu(paths, args.renders)
         connection.close()
+        if args.only == "renders":
+            print(f"\ndatabase: {database.label}; data: {data}")
+            for path, ms in cold.items():
+                print(f"uncached render CPU, median of {args.renders}: {path}  {ms:.1f} ms")
+            return 0
 
         server, port = start_gunicorn(folder, args.workers)
         page = get(port, "/")

@@ -39,10 +39,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 
 from dateutil.rrule import DAILY, SA, SU, rrule
 
+from maintenance import plainsql
 from maintenance.intervals import clip, subtract, total, union, within
 from maintenance.rule import Month
 
@@ -325,9 +326,8 @@ def ledger(months, now, regions=None, target=None, mode=None):
     ``regions`` are given): the regions, the incidents with their exclusions, the incidents' regions, the windows.
     """
     from django.conf import settings
-    from django.db.models import Q
 
-    from maintenance.models import Incident, Region, SlaExclusion, Window
+    from maintenance.models import Region, SlaExclusion
 
     target = settings.SLA_TARGET if target is None else target
     mode = settings.SLA_EXCLUDED_MAINTENANCE if mode is None else mode
@@ -336,49 +336,23 @@ def ledger(months, now, regions=None, target=None, mode=None):
     if not months or not regions:
         return []
     following = [m.next() for m in months]
-    edges = set(months) | set(following)  # each month's start is the previous one's end
+    edges = sorted(set(months) | set(following), key=lambda m: (m.year, m.month))  # a month ends where the next starts
+    edge = {m: index for index, m in enumerate(edges)}
+    pairs = [(edge[m], edge[n]) for m, n in zip(months, following, strict=True)]
     bounds = {}  # region id: [(start, end) of each of months], as month_bounds gives them
     for r in regions:
-        starts = {m: datetime(m.year, m.month, 1, tzinfo=r.zone).astimezone(UTC) for m in edges}
-        bounds[r.pk] = [(starts[m], starts[n]) for m, n in zip(months, following, strict=True)]
+        zone = r.zone
+        starts = [datetime(m.year, m.month, 1, tzinfo=zone).astimezone(UTC) for m in edges]
+        bounds[r.pk] = [(starts[start], starts[end]) for start, end in pairs]
     lo = min(start for spans in bounds.values() for start, _ in spans)
     hi = max(end for spans in bounds.values() for _, end in spans)
     region_ids = [r.pk for r in regions]
     categories = list(SlaExclusion.Category.values)
 
-    # The incidents touching the months, one row per exclusion (the exclusion columns empty when it has none), and
-    # then which regions each is in: the incidents' times are read once, not once per region.
-    touching = Q(started_at__lt=hi) & (Q(resolved_at__isnull=True) | Q(resolved_at__gt=lo))
-    found = {}
-    for (
-        incident_id,
-        title,
-        started_at,
-        resolved_at,
-        category,
-        ex_start,
-        ex_end,
-        reason,
-        public,
-    ) in Incident.objects.filter(touching).values_list(
-        "id",
-        "title",
-        "started_at",
-        "resolved_at",
-        "exclusions__category",
-        "exclusions__starts_at",
-        "exclusions__ends_at",
-        "exclusions__reason",
-        "exclusions__publish_reason",
-    ):
-        end = min(resolved_at or now, now)
-        entry = found.setdefault(incident_id, {"interval": (started_at, end), "excluded": []})
-        if category is not None:
-            entry["excluded"].append((category, (ex_start, min(ex_end or end, end)), title, reason if public else ""))
-    links = Incident.regions.through.objects.filter(region_id__in=region_ids, incident_id__in=list(found))
+    found = incidents_touching(lo, hi, now)
     spans = {
         (region_id, incident_id): found[incident_id]
-        for region_id, incident_id in (links.values_list("region_id", "incident_id") if found else ())
+        for region_id, incident_id in (incident_regions(list(found), region_ids) if found else ())
     }
 
     incidents = {r.pk: [] for r in regions}
@@ -397,16 +371,6 @@ def ledger(months, now, regions=None, target=None, mode=None):
 
     ran = {r.pk: [] for r in regions}
     announced = {r.pk: [] for r in regions}
-    windows = Window.objects.filter(region_id__in=region_ids).filter(
-        Q(
-            status__in=[Window.Status.IN_PROGRESS, Window.Status.COMPLETED],
-            actual_start__lt=hi,
-        )
-        & (Q(actual_end__isnull=True) | Q(actual_end__gt=lo))
-        | Q(announced_at__isnull=False, starts_at__lt=hi, ends_at__gt=lo) & ~Q(status=Window.Status.CANCELLED)
-    )
-    fields = ("region_id", "status", "starts_at", "ends_at", "announced_ends_at", "actual_start", "actual_end")
-    ran_statuses = (Window.Status.IN_PROGRESS, Window.Status.COMPLETED)
     for (
         region_id,
         status,
@@ -416,15 +380,16 @@ def ledger(months, now, regions=None, target=None, mode=None):
         actual_start,
         actual_end,
         announced_at,
-    ) in windows.values_list(*fields, "announced_at"):
+    ) in windows_touching(region_ids, lo, hi):
         # (starts_at, Window.promised_end) once announced
         scheduled = (starts_at, announced_ends_at or ends_at) if announced_at is not None else None
-        if scheduled and status != Window.Status.CANCELLED:
+        if scheduled and status != CANCELLED:
             announced[region_id].append(scheduled)
-        if status in ran_statuses and actual_start:
+        if status in RAN and actual_start:
             ran[region_id].append(RanWindow((actual_start, min(actual_end or now, now)), scheduled))
 
     target_fraction = _fraction(target)
+    untouched_met = HUNDRED >= target_fraction
     nothing_excluded = tuple((category, ZERO) for category in categories)
     rows = []
     for region in regions:
@@ -437,14 +402,18 @@ def ledger(months, now, regions=None, target=None, mode=None):
             parts = in_month(whole, start, hi_now)
             in_month_minutes = (end - start) // MINUTE
             lost = _merged_total(parts.downtime)
-            availability = availability_of(lost, in_month_minutes)
+            if lost:
+                availability = availability_of(lost, in_month_minutes)
+                met = availability >= target_fraction
+            else:  # most months: compared once, not once per month
+                availability, met = HUNDRED, untouched_met
             month_row = Row(
                 region,
                 month,
                 in_month_minutes,
                 lost,
                 availability,
-                availability >= target_fraction,
+                met,
                 _merged_total(parts.maintenance),
                 tuple((category, _merged_total(parts.excluded.get(category, ()))) for category in categories)
                 if any(parts.excluded.values())
@@ -460,6 +429,94 @@ def ledger(months, now, regions=None, target=None, mode=None):
                 month_row = replace(month_row, notes=month_notes)
             rows.append(month_row)
     return rows
+
+
+# The reads of ``ledger``, in SQL (``maintenance.plainsql`` says why): the same rows as these querysets give.
+CANCELLED, RAN = "cancelled", ("in_progress", "completed")
+
+
+def incidents_touching(lo, hi, now):
+    """{incident id: {"interval": (start, end), "excluded": [(category, span, title, published reason)]}} of the
+    incidents touching [lo, hi), an open one (and anything past ``now``) ending at ``now``; as
+    ``Incident.objects.filter(started_at__lt=hi).exclude(resolved_at__lte=lo).values_list(..., "exclusions__...")``.
+    """
+    sql = _incidents_sql()
+    found = {}
+    read = plainsql.aware()
+    for incident_id, title, started_at, resolved_at, category, ex_start, ex_end, reason, public in plainsql.rows(
+        sql, [plainsql.instant(hi), plainsql.instant(lo)]
+    ):
+        started_at, resolved_at = read(started_at), read(resolved_at)
+        end = min(resolved_at or now, now)
+        entry = found.setdefault(incident_id, {"interval": (started_at, end), "excluded": []})
+        if category is not None:
+            span = (read(ex_start), min(read(ex_end) or end, end))
+            entry["excluded"].append((category, span, title, reason if public else ""))
+    return found
+
+
+@plainsql.written_once
+def _incidents_sql():
+    from maintenance.models import Incident, SlaExclusion
+
+    i = partial(plainsql.column, Incident)
+    e = partial(plainsql.column, SlaExclusion)
+    return (
+        f"SELECT {i('id')}, {i('title')}, {i('started_at')}, {i('resolved_at')}, {e('category')}, {e('starts_at')}, "
+        f"{e('ends_at')}, {e('reason')}, {e('publish_reason')} FROM {plainsql.table(Incident)} "
+        f"LEFT OUTER JOIN {plainsql.table(SlaExclusion)} ON {i('id')} = {e('incident')} "
+        f"WHERE {i('started_at')} < %s AND ({i('resolved_at')} IS NULL OR {i('resolved_at')} > %s) "
+        f"ORDER BY {i('started_at')} DESC, {i('id')}, {e('starts_at')}, {e('id')}"
+    )
+
+
+def incident_regions(incident_ids, region_ids):
+    """``[(region id, incident id)]`` for the incidents among ``incident_ids`` in the regions ``region_ids``."""
+    sql = _links_sql().format(incidents=plainsql.placeholders(incident_ids), regions=plainsql.placeholders(region_ids))
+    return plainsql.rows(sql, [*incident_ids, *region_ids])
+
+
+@plainsql.written_once
+def _links_sql():
+    from maintenance.models import Incident
+
+    through = Incident.regions.through
+    link = partial(plainsql.column, through)
+    return (
+        f"SELECT {link('region')}, {link('incident')} FROM {plainsql.table(through)} "
+        f"WHERE {link('incident')} IN ({{incidents}}) AND {link('region')} IN ({{regions}})"
+    )
+
+
+def windows_touching(region_ids, lo, hi):
+    """``[(region id, status, starts_at, ends_at, announced_ends_at, actual_start, actual_end, announced_at)]`` of
+    the windows of ``region_ids`` that ran in [lo, hi) or were announced for it and not cancelled."""
+    sql = _windows_sql().format(regions=plainsql.placeholders(region_ids))
+    hi_value, lo_value = plainsql.instant(hi), plainsql.instant(lo)
+    params = [*region_ids, hi_value, *RAN, lo_value, lo_value, hi_value, CANCELLED]
+    read = plainsql.aware()
+    return [
+        (region_id, status, *(read(value) for value in times))
+        for region_id, status, *times in plainsql.rows(sql, params)
+    ]
+
+
+@plainsql.written_once
+def _windows_sql():
+    from maintenance.models import Region, Window
+
+    w = partial(plainsql.column, Window)
+    return (
+        f"SELECT {w('region')}, {w('status')}, {w('starts_at')}, {w('ends_at')}, {w('announced_ends_at')}, "
+        f"{w('actual_start')}, {w('actual_end')}, {w('announced_at')} FROM {plainsql.table(Window)} "
+        f"INNER JOIN {plainsql.table(Region)} ON {w('region')} = {plainsql.column(Region, 'id')} "
+        f"WHERE {w('region')} IN ({{regions}}) AND ("
+        f"({w('actual_start')} < %s AND {w('status')} IN (%s, %s) "
+        f"AND ({w('actual_end')} IS NULL OR {w('actual_end')} > %s)) "
+        f"OR ({w('announced_at')} IS NOT NULL AND {w('ends_at')} > %s AND {w('starts_at')} < %s "
+        f"AND {w('status')} <> %s)) "
+        f"ORDER BY {w('starts_at')}, {plainsql.column(Region, 'position')}"
+    )
 
 
 def current_month(now):

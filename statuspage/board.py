@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import DateTimeField
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
+from maintenance import plainsql
 from maintenance.models import Incident, Region, Window
 from maintenance.state import IMPACT_STATE, SEVERITY, RegionState, window_state, worst
 
@@ -80,7 +81,11 @@ WINDOW_FIELDS = (
     "actual_end",
     "announced_ends_at",
 )
+WINDOW_TIMES = [i for i, name in enumerate(WINDOW_FIELDS) if isinstance(Window._meta.get_field(name), DateTimeField)]
 INCIDENT_FIELDS = ("title", "impact", "status", "started_at", "resolved_at", "source")
+INCIDENT_TIMES = [
+    i for i, name in enumerate(INCIDENT_FIELDS) if isinstance(Incident._meta.get_field(name), DateTimeField)
+]
 
 
 def board(now):
@@ -91,26 +96,11 @@ def board(now):
     horizon = now + timedelta(days=HORIZON_DAYS)
     # The last 90 days and the next three months, what runs now, and each region's next window however far ahead
     # (a change freeze can push it past the three months): not the whole year ahead.
-    shown = Q(ends_at__gte=since, starts_at__lt=now + timedelta(days=UPCOMING_DAYS))
-    windows = list(
-        Window.objects.filter(
-            shown | Q(status=Window.Status.IN_PROGRESS) | Q(pk__in=next_windows(regions, now, horizon)),
-            region_id__in=list(by_id),
-        )
-        .only(*WINDOW_FIELDS)
-        .order_by("starts_at")
-    )
-    cache_region = Window.region.field.set_cached_value
-    for window in windows:
-        cache_region(window, by_id[window.region_id])
+    windows = shown_windows(by_id, since, now + timedelta(days=UPCOMING_DAYS), next_windows(regions, now, horizon))
     windows.sort(key=lambda w: (w.starts_at, w.region.position))
     running = [w for w in windows if w.status == Window.Status.IN_PROGRESS]  # for the states, however old
     windows = [w for w in windows if w.ends_at >= since and w.starts_at < horizon]
-    incidents = list(
-        Incident.objects.filter(Q(started_at__lt=now) & ~Q(resolved_at__lt=since) | ~Q(status=Incident.Status.RESOLVED))
-        .only(*INCIDENT_FIELDS)
-        .order_by("-started_at")
-    )
+    incidents = shown_incidents(now, since)
     attach_regions(incidents)
     states = region_states(regions, running, incidents, now)
     incidents = [i for i in incidents if i.started_at < now and not (i.resolved_at and i.resolved_at < since)]
@@ -145,6 +135,55 @@ def board(now):
         "recent_incidents": [i for i in incidents if (i.resolved_at or now) >= now - timedelta(days=RECENT_DAYS)],
         "release": release_night(windows, now),
     }
+
+
+class ShownWindow:
+    """A window as the status page reads it: the columns of ``WINDOW_FIELDS``, its region, and the model's own
+    rules for its end and its title (a row, not a model instance: making a hundred instances cost more than the
+    rest of reading them)."""
+
+    Status = Window.Status
+    promised_end = Window.promised_end
+    is_overrunning = Window.is_overrunning
+    display_title = Window.display_title
+
+    def __init__(self, pk, region, values):
+        self.pk = self.id = pk
+        self.region = region
+        for name, value in zip(WINDOW_FIELDS, values, strict=True):
+            setattr(self, name, value)
+
+
+def shown_windows(regions_by_id, since, until, next_ids):
+    """The windows of the regions ``regions_by_id`` that end after ``since`` and start before ``until``, run now,
+    or are among ``next_ids`` (a ``RawSQL`` subquery), as ``ShownWindow`` rows in the order they start."""
+    region_ids = list(regions_by_id)
+    sql = _shown_windows_sql().format(regions=plainsql.placeholders(region_ids), next=next_ids.sql)
+    params = [
+        *region_ids,
+        plainsql.instant(since),
+        plainsql.instant(until),
+        Window.Status.IN_PROGRESS.value,
+        *next_ids.params,
+    ]
+    read = plainsql.aware()
+    windows = []
+    for pk, *values in plainsql.rows(sql, params):
+        for index in WINDOW_TIMES:
+            values[index] = read(values[index])
+        windows.append(ShownWindow(pk, regions_by_id[values[0]], values))
+    return windows
+
+
+@plainsql.written_once
+def _shown_windows_sql():
+    column = {name: plainsql.column(Window, name) for name in ("id", *WINDOW_FIELDS)}
+    return (
+        f"SELECT {', '.join(column.values())} FROM {plainsql.table(Window)} "
+        f"WHERE {column['region_id']} IN ({{regions}}) AND ("
+        f"({column['ends_at']} >= %s AND {column['starts_at']} < %s) OR {column['status']} = %s "
+        f"OR {column['id']} IN ({{next}})) ORDER BY {column['starts_at']}"
+    )
 
 
 def next_windows(regions, now, horizon):
@@ -192,20 +231,71 @@ def region_states(regions, running, incidents, now):
     return {region: worst(found[region.pk]) for region in regions}
 
 
+class ShownIncident:
+    """An incident as the status page reads it: the columns of ``INCIDENT_FIELDS`` and the labels of its impact and
+    status (a row, not a model instance, as ``ShownWindow``)."""
+
+    Status = Incident.Status
+    IMPACT_LABEL = dict(Incident.Impact.choices)
+    STATUS_LABEL = dict(Incident.Status.choices)
+
+    def __init__(self, pk, values):
+        self.pk = self.id = pk
+        for name, value in zip(INCIDENT_FIELDS, values, strict=True):
+            setattr(self, name, value)
+
+    def get_impact_display(self):
+        return self.IMPACT_LABEL.get(self.impact, self.impact)
+
+    def get_status_display(self):
+        return self.STATUS_LABEL.get(self.status, self.status)
+
+
+def shown_incidents(now, since):
+    """The incidents that started before ``now`` and were not resolved before ``since``, and every unresolved one,
+    newest first, as ``ShownIncident`` rows."""
+    read = plainsql.aware()
+    params = [plainsql.instant(now), plainsql.instant(since), Incident.Status.RESOLVED.value]
+    incidents = []
+    for pk, *values in plainsql.rows(_shown_incidents_sql(), params):
+        for index in INCIDENT_TIMES:
+            values[index] = read(values[index])
+        incidents.append(ShownIncident(pk, values))
+    return incidents
+
+
+@plainsql.written_once
+def _shown_incidents_sql():
+    column = {name: plainsql.column(Incident, name) for name in ("id", *INCIDENT_FIELDS)}
+    return (
+        f"SELECT {', '.join(column.values())} FROM {plainsql.table(Incident)} "
+        f"WHERE ({column['started_at']} < %s AND ({column['resolved_at']} IS NULL OR {column['resolved_at']} >= %s)) "
+        f"OR {column['status']} <> %s ORDER BY {column['started_at']} DESC"
+    )
+
+
 def attach_regions(incidents):
     """Give each incident ``region_ids`` and ``region_names`` (in display order), in one query for all of them."""
     links = {incident.pk: [] for incident in incidents}
     if links:
-        rows = (
-            Incident.regions.through.objects.filter(incident_id__in=list(links))
-            .order_by("region__position", "region__name")
-            .values_list("incident_id", "region_id", "region__name")
-        )
-        for incident_id, region_id, name in rows:
+        sql = _incident_regions_sql().format(incidents=plainsql.placeholders(list(links)))
+        for incident_id, region_id, name in plainsql.rows(sql, list(links)):
             links[incident_id].append((region_id, name))
     for incident in incidents:
         incident.region_ids = [region_id for region_id, _name in links[incident.pk]]
         incident.region_names = [name for _region_id, name in links[incident.pk]]
+
+
+@plainsql.written_once
+def _incident_regions_sql():
+    through = Incident.regions.through
+    incident, region = plainsql.column(through, "incident"), plainsql.column(through, "region")
+    return (
+        f"SELECT {incident}, {region}, {plainsql.column(Region, 'name')} FROM {plainsql.table(through)} "
+        f"INNER JOIN {plainsql.table(Region)} ON {region} = {plainsql.column(Region, 'id')} "
+        f"WHERE {incident} IN ({{incidents}}) "
+        f"ORDER BY {plainsql.column(Region, 'position')}, {plainsql.column(Region, 'name')}"
+    )
 
 
 def is_ahead_or_running(window, now):

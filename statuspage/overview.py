@@ -10,9 +10,10 @@ from datetime import UTC
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from statuspage import bars, strip
-from statuspage.board import status_label
+from statuspage.board import BAR_DAYS, status_label
 from statuspage.markup import escape
 from statuspage.templatetags.offpeak import iso
 from statuspage.wording import Words
@@ -74,11 +75,95 @@ def present(context, now):
         entry.label = labels.say(entry.state, lambda entry=entry: entry.state_label)
         entry.bar = bars.bar_svg(entry.region.name, entry.states)
         entry.day_lists = bars.day_lists(entry.bad_days, words)
+    context["overview_rows"] = overview_rows(context["regions"])
+    context["region_articles"] = region_articles(context["regions"])
     context["upcoming_rows"] = window_rows(context["upcoming"])
     context["recent_rows"] = window_rows(context["recent_windows"])
     context["incident_items"] = incident_items(context["recent_incidents"], words, labels)
     context["strip"] = strip_picture(context["release"], words, now)
     return context
+
+
+# The statuses whose window has a countdown: one that has not ended yet.
+COUNTING = ("planned", "scheduled", "in_progress")
+
+
+def overview_rows(entries):
+    """The overview table's rows: region, state, next window (region time, UTC, the viewer's time) and the bar.
+
+    The words from the catalogue are written as they are, as a template writes its own translated text; every value
+    from the data is escaped.
+    """
+    now_word, none_planned = _("Now"), _("None planned")
+    rows = []
+    for entry in entries:
+        slug, w = entry.region.slug, entry.next_window
+        if w is None:
+            when = none_planned
+        else:
+            running = f"{now_word}: " if entry.in_window else ""
+            when = (
+                f'{running}<a href="{w.url}"><span class="zone-times">'
+                f"{escape(w.region_start)}<br><small>{escape(w.utc_short)}</small></span>"
+                f'<span class="viewer-short" data-viewer-short="{w.iso_start}"></span></a>'
+            )
+        rows.append(
+            f'\n<tr id="overview-{slug}"><th scope="row"><a href="#region-{slug}">{escape(entry.region.name)}</a></th>'
+            f'<td><span class="state s-{entry.state}" data-state="{entry.state}">{escape(entry.label)}</span></td>'
+            f'<td class="when">{when}</td><td class="bar">{entry.bar}</td></tr>'
+        )
+    return mark_safe("".join(rows))  # values are escaped, slugs, numbers or state names; the bar is markup already
+
+
+def region_articles(entries):
+    """Each region's article: its state, its next (or current) window in region time and UTC with room for the
+    viewer's time and a countdown, and the days of the last 90 that were not operational, in words."""
+    current, following, utc, yours = _("Current window"), _("Next window"), _("UTC"), _("Your time")
+    no_window = _("No window is planned.")
+    articles = []
+    for entry in entries:
+        region, w = entry.region, entry.next_window
+        slug = region.slug
+        parts = [
+            f'<article class="region" id="region-{slug}" aria-labelledby="region-{slug}-name">\n'
+            f'<h3 id="region-{slug}-name">{escape(region.name)} <span class="state s-{entry.state}" '
+            f'data-state="{entry.state}">{escape(entry.label)}</span></h3>\n'
+        ]
+        if w is None:
+            parts.append(f"<p>{no_window}</p>")
+        else:
+            countdown = (
+                f'<span class="countdown" data-countdown data-start="{w.iso_start}" data-end="{w.iso_end}"></span>'
+                if w.status in COUNTING
+                else ""
+            )
+            zone = _("Region time (%(zone)s)") % {"zone": escape(region.timezone)}
+            parts.append(
+                f'<dl class="next" data-next-window="{w.pk}">\n'
+                f"<dt>{current if entry.in_window else following}</dt>\n"
+                f'<dd><a href="{w.url}">{escape(w.shown_title)}</a> '
+                f'<span class="tag t-{w.status}">{escape(w.label)}</span></dd>\n<dt>{zone}</dt>\n'
+                f'<dd><time datetime="{w.iso_start}">{escape(w.region_start)}</time> – {escape(w.region_end)}</dd>\n'
+                f"<dt>{utc}</dt>\n<dd>{escape(w.utc_start)} – {escape(w.utc_end)}</dd>\n"
+                f'<div class="viewer" data-viewer hidden><dt>{yours}</dt>\n'
+                f'<dd><span class="viewer-time" data-viewer-time="{w.iso_start}"></span> {countdown}\n'
+                "</dd></div>\n</dl>"
+            )
+        if entry.bad_days:
+            count = len(entry.bad_days)
+            summary = ngettext(
+                "%(days)s day with maintenance or trouble", "%(days)s days with maintenance or trouble", count
+            ) % {"days": count}
+            lists = "".join(f"<dt>{escape(label)}</dt><dd>{escape(dates)}</dd>" for label, dates in entry.day_lists)
+            parts.append(f'\n<details><summary>{summary}</summary>\n<dl class="days">{lists}</dl></details>\n')
+        else:
+            operational = ngettext(
+                "The last %(days)s day was operational.", "All of the last %(days)s days were operational.", BAR_DAYS
+            ) % {"days": BAR_DAYS}
+            parts.append(f"\n<p>{operational}</p>")
+        parts.append("\n</article>")
+        articles.append("".join(parts))
+    return mark_safe("".join(articles))  # as overview_rows: values escaped, words from the catalogue as they are
 
 
 def window_rows(windows):

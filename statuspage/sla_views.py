@@ -35,6 +35,15 @@ TWO_PLACES = Decimal("0.01")
 # a few cells each cost a template several milliseconds, str.format a fraction of one. Every text that is not a
 # number made here is escaped (once per region and month, not once per cell).
 HEAT_CELL = '<td class="{}">{}% <span class="sla-word"><span aria-hidden="true">{}</span> {}</span></td>'
+HEAT_LINE = '<tr>\n      <th scope="row">{region}</th>\n      {cells}\n    </tr>'
+COLUMN_HEAD = '<th scope="col"><time datetime="{iso}">{month}</time>{so_far}</th>'
+BUDGET_LINE = (
+    '<tr class="{css}">\n      <th scope="row">{region}</th>\n      <td>{allowed}</td>\n      <td>{used}</td>\n'
+    '      <td>{left}</td>\n      <td class="budget-share"><svg class="budget-bar" viewBox="0 0 100 8" '
+    'preserveAspectRatio="none" width="100" height="8" aria-hidden="true" focusable="false">'
+    '<rect class="budget-track" width="100" height="8"/><rect class="budget-fill" width="{bar}" height="8"/></svg> '
+    "{percent}%</td>\n    </tr>"
+)
 LEDGER_LINE = (
     '<tr><th scope="row">{region}</th><td><time datetime="{iso}">{month}</time></td><td>{figure}% {word}</td>'
     "<td>{downtime}</td><td>{maintenance}</td><td>{excluded}</td></tr>"
@@ -50,14 +59,15 @@ def sla_page(request):
     rows = sla.ledger(months, now)  # the active regions in their order, each with its months oldest first
     regions = [row.region for row in rows[:: len(months)]]
     words = Words()
-    columns = [_month_column(month, month == months[-1]) for month in months]
+    month_format = get_format("YEAR_MONTH_FORMAT")
+    columns = [_month_column(month, month == months[-1], month_format) for month in months]
     labels = {value: escape(label) for value, label in CATEGORIES.choices}
     heatmap, budgets, ledger, exclusions = [], [], [], []
     for index, region in enumerate(regions):
         region_rows = rows[index * len(months) : (index + 1) * len(months)]
-        heatmap.append({"region": region, "cells": mark_safe("".join(_heat_cell(row, words) for row in region_rows))})
-        budgets.append(_budget(region_rows[-1], words))
         name = escape(region.name)
+        heatmap.append(HEAT_LINE.format(region=name, cells="".join(_heat_cell(row, words) for row in region_rows)))
+        budgets.append(_budget_line(name, region_rows[-1], words))
         for row, column in zip(region_rows, columns, strict=True):
             ledger.append(_ledger_line(row, name, column, labels, words))
             exclusions.extend((column, region, labels[note.category], note) for note in row.notes)
@@ -68,8 +78,9 @@ def sla_page(request):
         "sla.html",
         {
             "columns": columns,
-            "heatmap": heatmap,
-            "budgets": budgets,
+            "column_heads": mark_safe("".join(_column_head(column) for column in columns)),
+            "heatmap": mark_safe("\n    ".join(heatmap)),
+            "budgets": mark_safe("\n    ".join(budgets)),
             "current": columns[-1],
             "ledger": mark_safe("\n".join(ledger)),
             "target": words.number(settings.SLA_TARGET),
@@ -89,17 +100,27 @@ class Words:
         self.excluded = escape(_("%(minutes)s min excluded: %(label)s"))
         self.separator = escape(get_format("DECIMAL_SEPARATOR"))
         self.none = "–"
+        self._numbers = {}
 
     def number(self, value):
-        """A Decimal, int or float in the language's format, without trailing zeros (``99.9``, ``100``)."""
+        """A Decimal, int or float in the language's format, without trailing zeros (``99.9``, ``100``).
+
+        The words depend on the value alone, and a page repeats a few values (100, 0) hundreds of times: each is
+        written once."""
+        text = self._numbers.get(value)
+        if text is None:
+            text = self._numbers[value] = self._write(value)
+        return text
+
+    def _write(self, value):
         text = format(value, "f") if not isinstance(value, float) else repr(value)
         if "." in text:
             text = text.rstrip("0").rstrip(".")
         return text.replace(".", self.separator)
 
 
-def _month_column(month, current):
-    label = date_format(month.first_day, get_format("YEAR_MONTH_FORMAT"))
+def _month_column(month, current, month_format):
+    label = date_format(month.first_day, month_format)
     return {
         "iso": str(month),
         "label": label,
@@ -118,18 +139,24 @@ def _heat_cell(row, words):
     return HEAT_CELL.format(css, words.number(figure), mark, word)
 
 
-def _budget(row, words):
-    """A region's error budget in ``row``'s month, in words for the page."""
+def _column_head(column):
+    so_far = f' <span class="sla-to-date">{_("(so far)")}</span>' if column["current"] else ""
+    return COLUMN_HEAD.format(iso=column["iso"], month=column["escaped"], so_far=so_far)
+
+
+def _budget_line(name, row, words):
+    """A region's line of the error budget table in ``row``'s month; ``name`` is escaped already."""
     budget = sla.budget(row, settings.SLA_TARGET)
-    return {
-        "region": row.region,
-        "allowed": words.number(budget.allowed),
-        "used": words.number(budget.used),
-        "left": words.number(abs(budget.left)),
-        "over": budget.over,
-        "percent": budget.used_percent,
-        "bar": min(100, budget.used_percent),
-    }
+    left = words.number(abs(budget.left))
+    return BUDGET_LINE.format(
+        css="budget-over" if budget.over else "budget-ok",
+        region=name,
+        allowed=words.number(budget.allowed),
+        used=words.number(budget.used),
+        left=_("over by %(minutes)s") % {"minutes": left} if budget.over else left,
+        bar=min(100, budget.used_percent),
+        percent=budget.used_percent,
+    )
 
 
 def _ledger_line(row, name, column, labels, words):

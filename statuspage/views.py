@@ -14,7 +14,7 @@ from maintenance.models import Window
 from maintenance.rule import Month
 from maintenance.state import RegionState
 from statuspage import months
-from statuspage.board import BAR_DAYS, board, status_label
+from statuspage.board import board, status_label
 from statuspage.caching import cached_page, conditional
 from statuspage.overview import present
 
@@ -47,7 +47,6 @@ def status_page(request):
     now = timezone.now()
     context = present(board(now), now)
     context["overall_label"] = RegionState(context["overall"]).label
-    context["bar_days"] = BAR_DAYS
     context["next_path"] = request.path  # the page is cached without its query string
     context["calendars"] = feed_links([entry.region for entry in context["regions"]])
     return render(request, "statuspage/index.html", context)

@@ -32,13 +32,14 @@ def test_a_time_past_the_calendars_end_in_a_zone_is_said_in_utc_as_the_filter_do
 
 
 def test_an_incident_within_one_utc_day_says_its_date_once():
-    words = Words()
-    start = datetime(2026, 11, 8, 18, 0, tzinfo=UTC)
-    assert words.utc_span(start, start + timedelta(hours=1)) == "Sunday, Nov. 8, 2026, 18:00–19:00 UTC"
-    assert words.utc_span(start, start + timedelta(hours=7)) == (
-        "Sunday, Nov. 8, 2026, 18:00 UTC – Monday, Nov. 9, 2026, 01:00 UTC"
-    )
-    assert words.utc_span(start, None) == "Sunday, Nov. 8, 2026, 18:00 UTC"
+    with translation.override("en"):  # a test client's request in another language leaves that one active
+        words = Words()
+        start = datetime(2026, 11, 8, 18, 0, tzinfo=UTC)
+        assert words.utc_span(start, start + timedelta(hours=1)) == "Sunday, Nov. 8, 2026, 18:00–19:00 UTC"
+        assert words.utc_span(start, start + timedelta(hours=7)) == (
+            "Sunday, Nov. 8, 2026, 18:00 UTC – Monday, Nov. 9, 2026, 01:00 UTC"
+        )
+        assert words.utc_span(start, None) == "Sunday, Nov. 8, 2026, 18:00 UTC"
 
 
 def test_a_month_is_named_in_the_active_language():

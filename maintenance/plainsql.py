@@ -1,0 +1,63 @@
+"""Reads written as SQL, for the few queries every uncached public page makes.
+
+Putting a queryset together and compiling it costs Django about as much CPU as the database spends answering it,
+every time: a millisecond or more for a query with a few ``Q`` branches. The reads here are fixed in shape, so they
+are written once as SQL, with the table and column names taken from the models, and run through Django's cursor
+(the same connection, parameters and timestamp reading). What they return is plain rows, not model instances.
+"""
+
+from functools import lru_cache, wraps
+
+from django.db import connection
+
+
+def written_once(write):
+    """Keep the SQL that ``write()`` returns, per database vendor: it depends on the models and the quoting only.
+    A list of values of varying length goes in as a ``{name}`` field, filled with ``placeholders``."""
+    kept = lru_cache(maxsize=None)(lambda vendor: write())
+
+    @wraps(write)
+    def statement():
+        return kept(connection.vendor)
+
+    return statement
+
+
+def table(model):
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def column(model, name):
+    """The quoted column of ``model``'s field ``name``, prefixed with its table."""
+    return f"{table(model)}.{connection.ops.quote_name(model._meta.get_field(name).column)}"
+
+
+def placeholders(values):
+    """``%s, %s, …`` for an ``IN (…)`` list; a list that matches nothing when ``values`` is empty."""
+    return ", ".join(["%s"] * len(values)) if values else "NULL"
+
+
+def rows(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def instant(value):
+    """A value bound to a timestamp column, as the ORM binds it (a string on SQLite, the datetime on PostgreSQL)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def aware():
+    """A function that makes a timestamp read by ``rows`` what the ORM gives: an aware datetime (or None).
+
+    PostgreSQL's driver reads aware datetimes already; SQLite gives text in UTC, which Django's converter reads.
+    """
+    convert = getattr(connection.ops, "convert_datetimefield_value", None)
+    if convert is None:
+        return _same
+    return lambda value: convert(value, None, connection)
+
+
+def _same(value):
+    return value
