@@ -10,6 +10,7 @@ import time_machine
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import caches
+from django.utils import translation
 
 from maintenance import planning
 from maintenance.models import Region, Window
@@ -88,6 +89,14 @@ def fresh_cache():
     for cache in caches.all():
         cache.clear()
     caching.reset_fingerprint()
+
+
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in the site's language: a request in Japanese leaves Japanese active in its thread."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
