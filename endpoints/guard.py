@@ -7,12 +7,14 @@ unspecified, unless it lies in one of WEBHOOK_ALLOWED_NETWORKS.
 
 import ipaddress
 import socket
+import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 MAX_URL_LENGTH = 2000
+RESOLVE_TTL_SECONDS = 5.0  # how long a Resolutions keeps a host's answer
 
 
 class UnsafeURL(ValueError):
@@ -93,3 +95,39 @@ def check_and_resolve(url):
     """(scheme, host, port, target, addresses) of a URL that may be called now, or raise UnsafeURL."""
     scheme, host, port, target = check_url(url)
     return scheme, host, port, target, resolve(host, port)
+
+
+class Resolutions:
+    """``check_and_resolve`` for one batch of sends (a chunk): each URL is checked, and each host resolved and
+    checked, at most once every RESOLVE_TTL_SECONDS, the refusals included; a name that starts pointing somewhere
+    refused is refused from its next lookup on. Safe to share between threads (at worst a host is looked up twice).
+    """
+
+    def __init__(self, ttl=None):
+        self.ttl = RESOLVE_TTL_SECONDS if ttl is None else ttl
+        self._urls = {}  # url: (scheme, host, port, target), or why it is refused
+        self._hosts = {}  # (host, port): (time, [addresses]), or (time, why they are refused)
+
+    def __call__(self, url):
+        parts = self._urls.get(url)
+        if parts is None:
+            try:
+                parts = check_url(url)
+            except UnsafeURL as exc:
+                parts = exc.args[0]
+            self._urls[url] = parts
+        if not isinstance(parts, tuple):
+            raise UnsafeURL(parts)
+        scheme, host, port, target = parts
+        now = time.monotonic()
+        found = self._hosts.get((host, port))
+        if found is None or now - found[0] >= self.ttl:
+            try:
+                addresses = resolve(host, port)
+            except UnsafeURL as exc:
+                addresses = exc.args[0]
+            found = (now, addresses)
+            self._hosts[(host, port)] = found
+        if not isinstance(found[1], list):
+            raise UnsafeURL(found[1])
+        return scheme, host, port, target, found[1]

@@ -20,11 +20,11 @@ from functools import partial
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone, translation
 
 from endpoints import channels, events, http, notices, queueing, signing, vault
-from endpoints.guard import UnsafeURL
+from endpoints.guard import Resolutions, UnsafeURL
 from endpoints.models import EndpointDelivery, WebhookSubscription
 from endpoints.payloads import PageState
 from maintenance.models import AuditEvent, IncidentUpdate
@@ -92,12 +92,14 @@ def claim(ids, now=None):
         EndpointDelivery.objects.filter(id__in=claimed).update(
             status=EndpointDelivery.Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
         )
-        return list(
+        rows = list(
             EndpointDelivery.objects.filter(id__in=claimed)
             .select_related("subscription", "channel")
-            .prefetch_related("subscription__regions")
             .order_by("event_at", "id")
         )
+    # The owner's emails name the subscription's regions; the events need none.
+    prefetch_related_objects([row for row in rows if row.kind in EndpointDelivery.OWNER_KINDS], "subscription__regions")
+    return rows
 
 
 def _in_order(candidates):
@@ -175,8 +177,8 @@ def send_chunk(ids, now=None):
     outcome = Outcome()
     if not rows:
         return outcome
-    messages = Messages(now)
-    messages.prepare(row.event for row in rows if row.kind == EndpointDelivery.Kind.EVENT)
+    sending = Sending(now)
+    sending.messages.prepare(row.event for row in rows if row.kind == EndpointDelivery.Kind.EVENT)
     streams, owners = {}, []
     for row in rows:
         if row.kind in STREAM_KINDS:
@@ -186,12 +188,12 @@ def send_chunk(ids, now=None):
     if streams:
         threads = min(settings.ENDPOINT_SEND_THREADS, len(streams))
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="endpoint-send") as pool:
-            for part in pool.map(partial(_send_stream, messages=messages, now=now), streams.values()):
+            for part in pool.map(partial(_send_stream, sending=sending), streams.values()):
                 outcome.merge(part)
     if owners:
         mail = get_connection()  # one connection for the chunk's owner emails, in this thread
         for row in owners:
-            outcome.merge(_send_stream([row], messages, now, mail=mail))
+            outcome.merge(_send_stream([row], sending, mail=mail))
     record(outcome, now)
     touched = ({r.subscription_id for r in rows if r.subscription_id}, {r.channel_id for r in rows if r.channel_id})
     if outcome.sent:
@@ -199,8 +201,32 @@ def send_chunk(ids, now=None):
     return outcome
 
 
-def _send_stream(stream, messages, now, mail=None):
+class Sending:
+    """What the rows of one chunk share while they go out: the time, the payloads, the guard's lookups (each host
+    resolved and checked again at most every few seconds) and the secrets (each decrypted once)."""
+
+    def __init__(self, now):
+        self.now = now
+        self.messages = Messages(now)
+        self.check = Resolutions()
+        self.unsubscribe_url = notices.unsubscribe_urls()
+        self._secrets = {}
+
+    def secret(self, token):
+        """The decrypted ``token``; a permanent Failure when no key decrypts it."""
+        secret = self._secrets.get(token)
+        if secret is None:
+            try:
+                secret = vault.decrypt(token)
+            except vault.CannotDecrypt as exc:
+                raise Failure(str(exc), permanent=True) from None
+            self._secrets[token] = secret
+        return secret
+
+
+def _send_stream(stream, sending, mail=None):
     """Send one endpoint's rows in order, stopping at the first failure; returns their Outcome."""
+    now = sending.now
     outcome = Outcome()
     for index, row in enumerate(stream):
         reason = _skip_reason(row)
@@ -212,10 +238,10 @@ def _send_stream(stream, messages, now, mail=None):
                 _send_notice(row, mail)
                 outcome.sent.append((row.pk, None))
             elif row.subscription_id:
-                outcome.sent.append((row.pk, _send_webhook(row, messages, now)))
+                outcome.sent.append((row.pk, _send_webhook(row, sending)))
                 outcome.healthy.add(row.subscription_id)
             else:
-                _send_to_channel(row, messages)
+                _send_to_channel(row, sending)
                 outcome.sent.append((row.pk, None))
         except Exception as exc:  # whatever went wrong is recorded on the row and retried; the chunk carries on
             if not isinstance(exc, Failure):
@@ -272,20 +298,17 @@ def _send_notice(row, mail):
         raise Failure(error.reason, permanent=error.permanent) from None
 
 
-def _send_webhook(row, messages, now):
+def _send_webhook(row, sending):
     subscription = row.subscription
-    body = messages.body(row.event, notices.unsubscribe_url(subscription))
-    try:
-        secret = vault.decrypt(subscription.secret_encrypted)
-    except vault.CannotDecrypt as exc:
-        raise Failure(str(exc), permanent=True) from None
+    body = sending.messages.body(row.event, sending.unsubscribe_url(subscription))
+    secret = sending.secret(subscription.secret_encrypted)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": f"Offpeak-Webhooks/1 (+{settings.SITE_URL})",
-        **signing.headers(secret, row.webhook_id, now, body),
+        **signing.headers(secret, row.webhook_id, sending.now, body),
     }
     try:
-        answer = http.post(subscription.url, body, headers)
+        answer = http.post(subscription.url, body, headers, check=sending.check)
     except (UnsafeURL, http.SendFailed) as exc:
         raise Failure(str(exc)) from None
     if 200 <= answer.status < 300:
@@ -295,12 +318,9 @@ def _send_webhook(row, messages, now):
     raise Failure(reason, status=answer.status, gone=answer.status == 410)
 
 
-def _send_to_channel(row, messages):
-    try:
-        url = vault.decrypt(row.channel.url_encrypted)
-    except vault.CannotDecrypt as exc:
-        raise Failure(str(exc), permanent=True) from None
-    title, body = messages.text(row)
+def _send_to_channel(row, sending):
+    url = sending.secret(row.channel.url_encrypted)
+    title, body = sending.messages.text(row)
     try:
         channels.post(url, title, body)
     except channels.ChannelError as exc:
@@ -334,7 +354,10 @@ class Messages:
                     continue
                 self._payloads[key] = payload
                 meta = {**payload["meta"], "unsubscribe": UNSUBSCRIBE_PLACEHOLDER}
-                self._bodies[key] = json.dumps({**payload, "meta": meta}, ensure_ascii=False, separators=(",", ":"))
+                text = json.dumps({**payload, "meta": meta}, ensure_ascii=False, separators=(",", ":"))
+                # ``meta`` comes first, so the first placeholder is the link's
+                before, _placeholder, after = text.partition(json.dumps(UNSUBSCRIBE_PLACEHOLDER))
+                self._bodies[key] = (before.encode("utf-8"), after.encode("utf-8"))
 
     def payload(self, key):
         """The Statuspage webhook payload of the event ``key`` (``meta.unsubscribe`` is the caller's)."""
@@ -387,10 +410,10 @@ class Messages:
 
     def body(self, key, unsubscribe_url):
         """The payload of ``key`` as the bytes posted, with this subscription's unsubscribe link: serialised once
-        per event, the link put in its place (``meta`` comes first, so the first placeholder is the link's)."""
+        per event, the link put between the bytes before and after it."""
         self.payload(key)  # raises the event's Failure, if it has one
-        text = self._bodies[key].replace(json.dumps(UNSUBSCRIBE_PLACEHOLDER), json.dumps(unsubscribe_url), 1)
-        return text.encode("utf-8")
+        before, after = self._bodies[key]
+        return b"".join((before, json.dumps(unsubscribe_url).encode("ascii"), after))
 
     def text(self, row):
         """(title, body) of a chat message about the row's event, read off its webhook payload."""
