@@ -299,6 +299,19 @@ def main():
     return 0 if figures["ok"] else 1
 
 
+def wait_until_idle(workers, at_least=5, at_most=60):
+    """Wait until the worker processes have used (almost) no CPU for a second, after ``at_least`` seconds."""
+    time.sleep(at_least)
+    used = [cpu_seconds(w.pid) or 0 for w in workers]
+    deadline = time.monotonic() + at_most
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = [cpu_seconds(w.pid) or 0 for w in workers]
+        if all(later - earlier < 0.03 for earlier, later in zip(used, now, strict=True)):
+            return
+        used = now
+
+
 def database_backends():
     """{pid: CPU seconds} of the other PostgreSQL backends on this bench's database (the workers'), when the server
     runs on this machine."""
@@ -333,7 +346,7 @@ def run(args, port, receiver):
     workers = []
     if args.workers:
         workers = start_workers(args.workers, settings.NOTIFY_QUEUE)
-        time.sleep(8)  # let them connect to the broker before the clock starts
+        wait_until_idle(workers)  # started and connected to the broker: their start is not counted
     else:
         app.conf.task_always_eager = True  # schedule_due and its send chunks run here, one after another
     rows = EndpointDelivery.objects.filter(kind=EndpointDelivery.Kind.EVENT)
