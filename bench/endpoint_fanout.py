@@ -333,6 +333,7 @@ def run(args, port, receiver):
     from django.utils import timezone
 
     from endpoints.models import EndpointDelivery
+    from endpoints.tasks import load_before_sending
     from maintenance import incidents
     from statuspage.celery import app
 
@@ -349,6 +350,7 @@ def run(args, port, receiver):
         wait_until_idle(workers)  # started and connected to the broker: their start is not counted
     else:
         app.conf.task_always_eager = True  # schedule_due and its send chunks run here, one after another
+        load_before_sending()  # what a worker loads when it starts
     rows = EndpointDelivery.objects.filter(kind=EndpointDelivery.Kind.EVENT)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     profiler = None
