@@ -4,6 +4,7 @@ at it."""
 
 import ipaddress
 import json
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -111,6 +112,10 @@ def _handler(receiver):
 
 class Server(ThreadingHTTPServer):
     request_queue_size = 128  # a worker posts to many endpoints at once
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client closing a kept connection is no error
+            super().handle_error(request, client_address)
 
 
 @pytest.fixture
