@@ -203,14 +203,23 @@ def send_chunk(ids, now=None):
 
 class Sending:
     """What the rows of one chunk share while they go out: the time, the payloads, the guard's lookups (each host
-    resolved and checked again at most every few seconds) and the secrets (each decrypted once)."""
+    resolved and checked again at most every few seconds), the unsubscribe links and the secrets (each made or
+    decrypted once)."""
 
     def __init__(self, now):
         self.now = now
         self.messages = Messages(now)
         self.check = Resolutions()
-        self.unsubscribe_url = notices.unsubscribe_urls()
+        self._unsubscribe_url = notices.unsubscribe_urls()
+        self._links = {}
         self._secrets = {}
+
+    def unsubscribe_url(self, subscription):
+        """The subscription's unsubscribe link, made once per chunk (its events are told in one chunk)."""
+        link = self._links.get(subscription.pk)
+        if link is None:
+            link = self._links[subscription.pk] = self._unsubscribe_url(subscription)
+        return link
 
     def secret(self, token):
         """The decrypted ``token``; a permanent Failure when no key decrypts it."""
