@@ -80,8 +80,8 @@ def _insert_select(targets, common):
         selects.append(f"SELECT {position}, {pair}, %s::text FROM ({sql}) AS t")
         params += [told, *sub_params]
     # The ids follow the targets' order, as bulk_create's do: an event's row before its component updates', which
-    # share its time and go out after it. A data-modifying WITH runs whether or not the outer query reads it; ON CONFLICT DO NOTHING covers both unique
-    # constraints, as bulk_create(ignore_conflicts=True) does.
+    # share its time and go out after it. A data-modifying WITH runs whether or not the outer query reads it;
+    # ON CONFLICT DO NOTHING covers both unique constraints, as bulk_create(ignore_conflicts=True) does.
     query = f"""
         WITH offered (position, subscription_id, channel_id, event) AS ({" UNION ALL ".join(selects)}),
         inserted AS (
