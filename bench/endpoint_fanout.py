@@ -6,14 +6,20 @@ opened, time until every endpoint delivery row is sent.
     .venv/bin/python bench/endpoint_fanout.py --n 200 --profile   # a quick run, with the top of cProfile's listing
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/endpoint_fanout.py
     DATABASE_URL=... CELERY_BROKER_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/endpoint_fanout.py --workers 2
+    ... bench/endpoint_fanout.py --workers 2 --json             # the figures as one JSON object, on the last line
 
 The webhooks and the channels (``json://127.0.0.1:PORT/chat/<i>``) all post to one local receiver in a process of its
-own (asyncio, answers 204, counts requests and keeps a sample of them); the sample's Standard Webhooks signatures are
-verified at the end, off the hot path. Without --workers the schedule and send tasks run in this process, one after
-another (Celery's eager mode); with --workers K they run on K solo-pool celery workers over CELERY_BROKER_URL, on a
-private queue. With DATABASE_URL=postgres://... the bench makes a database of its own on that server and drops it at
-the end. It prints webhook and apprise deliveries per second (from the moment the incident is opened to the last
-request of each kind the receiver got), the time until every row is sent, and the peak RSS.
+own (asyncio, keep-alive, answers 204, counts requests and keeps a sample of them); the sample's Standard Webhooks
+signatures are verified at the end, off the hot path. Without --workers the schedule and send tasks run in this
+process, one after another (Celery's eager mode); with --workers K they run on K solo-pool celery workers over
+CELERY_BROKER_URL, on a private queue. With DATABASE_URL=postgres://... the bench makes a database of its own on that
+server and drops it at the end. It prints webhook and apprise deliveries per second (from the moment the incident is
+opened to the last request of each kind the receiver got, and from the first to the last), the time until every
+row is sent, the CPU time of the workers, of their PostgreSQL backends and of the receiver, each per delivery
+(steadier than rates on a shared machine), and the peak RSS of this process and of the largest worker.
+
+Another bench takes the same figures with ``measure(n, channels, workers, ...)``, which runs this bench in a process
+of its own (its own Django setup and database, whatever the caller has) and returns them as a dict.
 """
 
 import argparse
@@ -22,6 +28,7 @@ import json
 import multiprocessing
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,23 +38,40 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from bench.fanout import peak_mb, server_cpu, start_workers  # noqa: E402
+from bench.processes import cpu_seconds, peak_rss_mb, start_workers  # noqa: E402
 from bench.statuspage import Database  # noqa: E402
 
 SAMPLES = 200  # webhook requests the receiver keeps whole, for the signature check
+KINDS = {"webhook": "hooks", "apprise": "chat"}  # the figures' names, and the receiver's path of each
 
 
-def parse():
+def measure(n=1000, channels=50, workers=2, threads=None, chunk=None, env=None):
+    """Run the bench in a process of its own and return its figures (the dict ``--json`` prints; see ``report``).
+
+    ``env`` adds to this process's environment (DATABASE_URL and CELERY_BROKER_URL are read from it).
+    """
+    command = [sys.executable, str(Path(__file__).resolve()), "--json", f"--n={n}", f"--channels={channels}"]
+    command += [f"--workers={workers}"] + ([f"--threads={threads}"] if threads else [])
+    command += [f"--chunk={chunk}"] if chunk else []
+    done = subprocess.run(command, env={**os.environ, **(env or {})}, cwd=ROOT, capture_output=True, text=True)
+    lines = done.stdout.strip().splitlines()
+    if not lines or not lines[-1].startswith("{"):
+        raise RuntimeError(f"bench/endpoint_fanout.py ended with {done.returncode}: {done.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def parse(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000, help="confirmed webhook subscriptions (default 1000)")
     parser.add_argument("--channels", type=int, default=50, help="apprise json:// channels (default 50)")
     parser.add_argument("--workers", type=int, default=0, help="send through this many celery worker processes")
     parser.add_argument("--threads", type=int, default=None, help="ENDPOINT_SEND_THREADS (the app's default: 16)")
     parser.add_argument("--chunk", type=int, default=None, help="rows per send task (DELIVERY_CHUNK_SIZE)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object on the last line")
     parser.add_argument(
         "--profile", action="store_true", help="print cProfile's top functions (in process, posting from one thread)"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.n < 0 or args.channels < 0 or args.n + args.channels < 1 or args.workers < 0:
         parser.exit(2, "--n and --channels must not be negative (nor both 0), --workers at least 0.\n")
     if args.profile and args.workers:
@@ -58,46 +82,72 @@ def parse():
 # --- the receiver, in a process of its own ----------------------------------------------------------------------------
 
 
-def serve(ready):
-    """An HTTP/1.1 server on a free port of 127.0.0.1 answering every POST 204; GET /stats returns what it got."""
+class Receiving(asyncio.Protocol):
+    """HTTP/1.1 with keep-alive, parsed no more than needed: each request's path, Content-Length and body, every POST
+    answered 204 at once; ``GET /stats`` answers what it got. Kept cheap, so the figures measure the sender."""
+
     stats = {"hooks": 0, "chat": 0, "other": 0, "first": {}, "last": {}, "samples": []}
 
-    async def handle(reader, writer):
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                method, path = lines[0].split(" ")[:2]
-                headers = {}
-                for line in lines[1:]:
-                    if ":" in line:
-                        name, value = line.split(":", 1)
-                        headers[name.strip().lower()] = value.strip()
-                body = await reader.readexactly(int(headers.get("content-length") or 0))
-                if method == "GET" and path == "/stats":
-                    payload = json.dumps(stats).encode()
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
-                    writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(payload), payload))
-                else:
-                    kind = path.split("/")[1] if path.count("/") >= 2 else "other"
-                    kind = kind if kind in ("hooks", "chat") else "other"
-                    stats[kind] += 1
-                    now = time.time()
-                    stats["first"].setdefault(kind, now)
-                    stats["last"][kind] = now
-                    if kind == "hooks" and len(stats["samples"]) < SAMPLES and stats["hooks"] % 5 == 1:
-                        stats["samples"].append([path, headers, body.decode("utf-8")])
-                    writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
-                await writer.drain()
-                if headers.get("connection", "").lower() == "close":
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
-            pass
-        finally:
-            writer.close()
+    def connection_made(self, transport):
+        self.transport = transport
+        self.buffer = b""
+
+    def data_received(self, data):
+        buffer = self.buffer + data if self.buffer else data
+        answers = []
+        close = False
+        while True:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                break
+            head = buffer[:end]
+            lowered = head.lower()
+            at = lowered.find(b"\r\ncontent-length:")
+            length = 0
+            if at >= 0:
+                stop = head.find(b"\r\n", at + 2)
+                length = int(head[at + 17 : stop if stop >= 0 else end])
+            if len(buffer) < end + 4 + length:
+                break
+            body = buffer[end + 4 : end + 4 + length]
+            buffer = buffer[end + 4 + length :]
+            method, path = head[: head.find(b"\r\n")].split(b" ")[:2]
+            if method == b"GET" and path == b"/stats":
+                payload = json.dumps(self.stats).encode()
+                answers.append(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+                answers.append(b"Content-Length: %d\r\n\r\n" % len(payload))
+                answers.append(payload)
+            else:
+                self.count(path, head, body)
+                answers.append(b"HTTP/1.1 204 No Content\r\n\r\n")
+            close = close or b"\r\nconnection: close" in lowered
+        self.buffer = buffer
+        if answers:
+            self.transport.write(b"".join(answers))
+        if close:
+            self.transport.close()
+
+    def count(self, path, head, body):
+        stats = self.stats
+        parts = path.split(b"/")
+        kind = parts[1].decode() if len(parts) >= 3 and parts[1] in (b"hooks", b"chat") else "other"
+        stats[kind] += 1
+        now = time.time()
+        stats["first"].setdefault(kind, now)
+        stats["last"][kind] = now
+        if kind == "hooks" and len(stats["samples"]) < SAMPLES and stats["hooks"] % 5 == 1:
+            lines = head.decode("latin-1").split("\r\n")[1:]
+            headers = {
+                name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)
+            }
+            stats["samples"].append([path.decode(), headers, body.decode("utf-8")])
+
+
+def serve(ready):
+    """The receiver on a free port of 127.0.0.1; sends its port through ``ready``."""
 
     async def main():
-        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+        server = await asyncio.get_running_loop().create_server(Receiving, "127.0.0.1", 0, backlog=1024)
         ready.send(server.sockets[0].getsockname()[1])
         ready.close()
         async with server:
@@ -236,7 +286,7 @@ def main():
     database.create()
     try:
         setup(args, folder, database)
-        return run(args, port, receiver)
+        figures = run(args, port, receiver)
     finally:
         from django.db import connections
 
@@ -244,13 +294,46 @@ def main():
         database.drop()
         receiver.terminate()
         receiver.join(5)
+    if args.json:
+        print(json.dumps(figures))
+    return 0 if figures["ok"] else 1
+
+
+def wait_until_idle(workers, at_least=5, at_most=60):
+    """Wait until the worker processes have used (almost) no CPU for a second, after ``at_least`` seconds."""
+    time.sleep(at_least)
+    used = [cpu_seconds(w.pid) or 0 for w in workers]
+    deadline = time.monotonic() + at_most
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = [cpu_seconds(w.pid) or 0 for w in workers]
+        if all(later - earlier < 0.03 for earlier, later in zip(used, now, strict=True)):
+            return
+        used = now
+
+
+def database_backends():
+    """{pid: CPU seconds} of the other PostgreSQL backends on this bench's database (the workers'), when the server
+    runs on this machine."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [pid for (pid,) in cursor.fetchall()]
+    return {pid: cpu for pid in pids if (cpu := cpu_seconds(pid)) is not None}
 
 
 def run(args, port, receiver):
+    from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
     from endpoints.models import EndpointDelivery
+    from endpoints.tasks import load_before_sending
     from maintenance import incidents
     from statuspage.celery import app
 
@@ -263,14 +346,13 @@ def run(args, port, receiver):
     )
     workers = []
     if args.workers:
-        from django.conf import settings
-
         workers = start_workers(args.workers, settings.NOTIFY_QUEUE)
-        time.sleep(8)  # let them connect to the broker before the clock starts
+        wait_until_idle(workers)  # started and connected to the broker: their start is not counted
     else:
         app.conf.task_always_eager = True  # schedule_due and its send chunks run here, one after another
+        load_before_sending()  # what a worker loads when it starts
     rows = EndpointDelivery.objects.filter(kind=EndpointDelivery.Kind.EVENT)
-    rss_before = peak_mb(resource.RUSAGE_SELF)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     profiler = None
     if args.profile:
         import cProfile
@@ -278,10 +360,11 @@ def run(args, port, receiver):
         from endpoints import outbox
 
         outbox.ThreadPoolExecutor = InThisThread  # cProfile sees one thread only: post one after another here
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)  # CPU time: waiting for others is not counted
         profiler.enable()
-    cpu0, receiver_cpu0 = time.process_time(), server_cpu(receiver.pid)
-    workers_cpu0 = sum(server_cpu(w.pid) or 0 for w in workers)
+    cpu0, receiver_cpu0 = time.process_time(), cpu_seconds(receiver.pid)
+    workers_cpu0 = {w.pid: cpu_seconds(w.pid) or 0 for w in workers}
+    backends0 = database_backends()
     wall0, t0 = time.time(), time.perf_counter()
     # after commit: incident_changed -> schedule_due -> create_due + dispatch -> send_chunk tasks
     incidents.open_incident("Bench outage", [region], "major", "Investigating.", deliver_notifications=True)
@@ -301,11 +384,12 @@ def run(args, port, receiver):
         raise
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
-    receiver_cpu = server_cpu(receiver.pid) - receiver_cpu0
-    workers_cpu = sum(server_cpu(w.pid) or 0 for w in workers) - workers_cpu0
+    receiver_cpu = cpu_seconds(receiver.pid) - receiver_cpu0
+    workers_cpu = sum((cpu_seconds(w.pid) or 0) - workers_cpu0[w.pid] for w in workers)
+    backends = database_backends()
+    database_cpu = sum(used - backends0.get(pid, 0) for pid, used in backends.items())
+    workers_rss = max((peak_rss_mb(w.pid) or 0 for w in workers), default=None)
     if profiler:
-        import pstats
-
         profiler.disable()
     for worker in workers:
         worker.terminate()
@@ -314,47 +398,90 @@ def run(args, port, receiver):
     stats = receiver_stats(port)
     hook_rows = rows.filter(subscription__isnull=False)
     chat_rows = rows.filter(channel__isnull=False)
-    counts = {
-        "webhook": (hook_rows.count(), hook_rows.filter(status="sent").count(), stats["hooks"], "hooks"),
-        "apprise": (chat_rows.count(), chat_rows.filter(status="sent").count(), stats["chat"], "chat"),
+    figures = {
+        "workers": args.workers,
+        "threads": settings.ENDPOINT_SEND_THREADS,
+        "chunk": settings.DELIVERY_CHUNK_SIZE,
+        "database": connection.vendor,
+        "seconds": elapsed,
     }
-    print(f"incident opened -> every endpoint row sent: {elapsed:.2f}s")
-    for label, (total, sent, received, kind) in counts.items():
-        last = stats["last"].get(kind)
-        rate = f"{received / (last - wall0):,.0f}/s" if last and received else "-"
-        print(f"{label:8} rows: {total:6}  sent: {sent:6}  received: {received:6}  ->  {rate}", end="")
-        if received:
-            first = stats["first"][kind]
-            steady = f", {received / (last - first):,.0f}/s between them" if last > first else ""
-            print(f"  (first after {first - wall0:.2f}s, last after {last - wall0:.2f}s{steady})")
-        else:
-            print()
-    total_sent = sum(c[1] for c in counts.values())
-    print(f"all endpoints: {total_sent / elapsed:,.0f} deliveries/s")
-    good = verify(stats["samples"], secrets)
-    print(f"signatures verified with standardwebhooks: {good} of {len(stats['samples'])} sampled webhook requests")
-    per = 1e6 / max(total_sent, 1)
-    print(
-        f"CPU time during the fan-out: the receiver {receiver_cpu:.2f}s ({receiver_cpu * per:.0f} µs per delivery)",
-        end="",
+    for label, found in (("webhook", hook_rows), ("apprise", chat_rows)):
+        kind = KINDS[label]
+        received, first, last = stats[kind], stats["first"].get(kind), stats["last"].get(kind)
+        figures[label] = {
+            "rows": found.count(),
+            "sent": found.filter(status="sent").count(),
+            "received": received,
+            # from the incident's opening to the last request of this kind the receiver got
+            "per_second": received / (last - wall0) if received else None,
+            "first_to_last_per_second": received / (last - first) if received and last > first else None,
+            "first_after": first - wall0 if first else None,
+            "last_after": last - wall0 if last else None,
+        }
+    sent = figures["webhook"]["sent"] + figures["apprise"]["sent"]
+    figures["per_second"] = sent / elapsed
+    figures["signatures"] = {"verified": verify(stats["samples"], secrets), "sampled": len(stats["samples"])}
+    figures["cpu_seconds"] = {
+        "receiver": receiver_cpu,
+        "workers": workers_cpu if workers else None,
+        "database": database_cpu if workers and connection.vendor == "postgresql" else None,
+        "bench": cpu,
+    }
+    per = 1e6 / max(sent, 1)
+    figures["cpu_us_per_delivery"] = {
+        name: v * per if v is not None else None for name, v in figures["cpu_seconds"].items()
+    }
+    figures["peak_rss_mb"] = {
+        "bench": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "bench_before": rss_before,
+        "largest_worker": workers_rss,
+    }
+    figures["ok"] = (
+        all(figures[label]["rows"] == figures[label]["sent"] == figures[label]["received"] for label in KINDS)
+        and figures["signatures"]["verified"] == figures["signatures"]["sampled"]
     )
-    print(f", the workers {workers_cpu:.2f}s ({workers_cpu * per:.0f} µs per delivery)" if workers else "")
-    if not workers:
-        print(f"CPU time of this process: {cpu:.2f}s ({cpu / max(total_sent, 1) * 1e6:.0f} µs per delivery)")
-    print(
-        f"peak RSS: this process {peak_mb(resource.RUSAGE_SELF):.0f} MB (before the fan-out {rss_before:.0f} MB)",
-        end="",
-    )
-    print(f", largest worker {peak_mb(resource.RUSAGE_CHILDREN):.0f} MB" if workers else "")
+    report(figures)
     if profiler:
+        import pstats
+
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
-        # the send path's own parts: the guard's lookup, signing, the secret's decryption, the HTTP pool
-        parts = r"endpoints/|getaddrinfo|fernet|standardwebhooks|connectionpool.py.*(__init__|close)"
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(parts, 25)
-    ok = all(total == sent == received for total, sent, received, _kind in counts.values())
-    ok = ok and good == len(stats["samples"])
-    return 0 if ok else 1
+        # the send path's own parts: the guard, the secrets, signing, the unsubscribe token, HTTP, apprise
+        parts = r"endpoints/|getaddrinfo|fernet|standardwebhooks|tokens.py|apprise/(Apprise|logger)|requests/api"
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(parts, 60)
+    return figures
+
+
+def report(figures):
+    """The figures, for people."""
+    print(f"incident opened -> every endpoint row sent: {figures['seconds']:.2f}s")
+    for label in KINDS:
+        one = figures[label]
+        rate = f"{one['per_second']:,.0f}/s" if one["per_second"] else "-"
+        print(
+            f"{label:8} rows: {one['rows']:6}  sent: {one['sent']:6}  received: {one['received']:6}  ->  {rate}", end=""
+        )
+        if one["received"]:
+            steady = one["first_to_last_per_second"]
+            steady = f", {steady:,.0f}/s between them" if steady else ""
+            print(f"  (first after {one['first_after']:.2f}s, last after {one['last_after']:.2f}s{steady})")
+        else:
+            print()
+    print(f"all endpoints: {figures['per_second']:,.0f} deliveries/s")
+    verified, sampled = figures["signatures"]["verified"], figures["signatures"]["sampled"]
+    print(f"signatures verified with standardwebhooks: {verified} of {sampled} sampled webhook requests")
+    used, per = figures["cpu_seconds"], figures["cpu_us_per_delivery"]
+    names = {
+        "workers": "the workers",
+        "database": "their PostgreSQL backends",
+        "receiver": "the receiver",
+        "bench": "this process",
+    }
+    parts = [f"{names[name]} {used[name]:.2f}s ({per[name]:.0f} µs)" for name in names if used[name] is not None]
+    print("CPU time during the fan-out (per delivery): " + ", ".join(parts))
+    rss = figures["peak_rss_mb"]
+    print(f"peak RSS: this process {rss['bench']:.0f} MB (before the fan-out {rss['bench_before']:.0f} MB)", end="")
+    print(f", largest worker {rss['largest_worker']:.0f} MB" if rss["largest_worker"] is not None else "")
 
 
 if __name__ == "__main__":

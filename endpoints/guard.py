@@ -6,13 +6,18 @@ unspecified, unless it lies in one of WEBHOOK_ALLOWED_NETWORKS.
 """
 
 import ipaddress
+import re
 import socket
+import time
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 MAX_URL_LENGTH = 2000
+SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+RESOLVE_TTL_SECONDS = 5.0  # how long a Resolutions keeps a host's answer
 
 
 class UnsafeURL(ValueError):
@@ -25,7 +30,7 @@ def check_url(url):
         raise UnsafeURL(_("Enter the endpoint URL."))
     if len(url) > MAX_URL_LENGTH:
         raise UnsafeURL(_("The URL is longer than %(max)d characters.") % {"max": MAX_URL_LENGTH})
-    if any(ord(char) < 33 or ord(char) == 127 for char in url):
+    if SPACE_OR_CONTROL.search(url):
         raise UnsafeURL(_("The URL contains spaces or control characters."))
     try:
         parts = urlsplit(url)
@@ -49,6 +54,22 @@ def check_url(url):
     port = port or (443 if parts.scheme == "https" else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return parts.scheme, host, port, target
+
+
+@lru_cache(maxsize=4096)
+def _checked_url(url, allow_http):
+    try:
+        return check_url(url)
+    except UnsafeURL as exc:
+        return exc.args[0]
+
+
+def checked_url(url, allow_http):
+    """``check_url(url)`` with WEBHOOK_ALLOW_HTTP set to ``allow_http``, remembered: it resolves nothing."""
+    parts = _checked_url(url, allow_http)
+    if not isinstance(parts, tuple):
+        raise UnsafeURL(parts)
+    return parts
 
 
 def resolve(host, port):
@@ -93,3 +114,29 @@ def check_and_resolve(url):
     """(scheme, host, port, target, addresses) of a URL that may be called now, or raise UnsafeURL."""
     scheme, host, port, target = check_url(url)
     return scheme, host, port, target, resolve(host, port)
+
+
+class Resolutions:
+    """``check_and_resolve`` for one batch of sends (a chunk): each URL is checked, and each host resolved and
+    checked, at most once every RESOLVE_TTL_SECONDS, the refusals included; a name that starts pointing somewhere
+    refused is refused from its next lookup on. Safe to share between threads (at worst a host is looked up twice).
+    """
+
+    def __init__(self, ttl=None):
+        self.ttl = RESOLVE_TTL_SECONDS if ttl is None else ttl
+        self._hosts = {}  # (host, port): (time, [addresses]), or (time, why they are refused)
+
+    def __call__(self, url):
+        scheme, host, port, target = checked_url(url, settings.WEBHOOK_ALLOW_HTTP)
+        now = time.monotonic()
+        found = self._hosts.get((host, port))
+        if found is None or now - found[0] >= self.ttl:
+            try:
+                addresses = resolve(host, port)
+            except UnsafeURL as exc:
+                addresses = exc.args[0]
+            found = (now, addresses)
+            self._hosts[(host, port)] = found
+        if not isinstance(found[1], list):
+            raise UnsafeURL(found[1])
+        return scheme, host, port, target, found[1]

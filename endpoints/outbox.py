@@ -20,12 +20,12 @@ from functools import partial
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone, translation
 
 from endpoints import channels, events, http, notices, queueing, signing, vault
-from endpoints.guard import UnsafeURL
-from endpoints.models import EndpointDelivery, WebhookSubscription
+from endpoints.guard import Resolutions, UnsafeURL
+from endpoints.models import Channel, EndpointDelivery, WebhookSubscription
 from endpoints.payloads import PageState
 from maintenance.models import AuditEvent, IncidentUpdate
 from notifications.transports import classify
@@ -80,6 +80,10 @@ def claim(ids, now=None):
     subscription or channel loaded."""
     now = now or timezone.now()
     lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    if connection.vendor == "postgresql":
+        rows = _claim_returning(list(ids), now, lease_until)
+        _load_endpoints(rows)
+        return [row for row in rows if row.subscription or row.channel]  # not of an endpoint deleted meanwhile
     with transaction.atomic():
         rows = EndpointDelivery.objects.filter(id__in=list(ids)).order_by().annotate(ok=EndpointDelivery.claimable(now))
         if connection.features.has_select_for_update_skip_locked:
@@ -92,12 +96,86 @@ def claim(ids, now=None):
         EndpointDelivery.objects.filter(id__in=claimed).update(
             status=EndpointDelivery.Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
         )
-        return list(
+        rows = list(
             EndpointDelivery.objects.filter(id__in=claimed)
             .select_related("subscription", "channel")
-            .prefetch_related("subscription__regions")
             .order_by("event_at", "id")
         )
+    # The owner's emails name the subscription's regions; the events need none.
+    prefetch_related_objects([row for row in rows if row.kind in EndpointDelivery.OWNER_KINDS], "subscription__regions")
+    return rows
+
+
+class Claimed:
+    """A claimed row as ``send_chunk`` reads it: the columns ``_claim_returning`` returns, and its endpoint."""
+
+    __slots__ = ("pk", "subscription_id", "channel_id", "kind", "event", "event_at", "message_id", "attempts")
+    __slots__ += ("created_at", "subscription", "channel")
+
+    def __init__(self, *columns):
+        for name, value in zip(self.__slots__, columns, strict=False):
+            setattr(self, name, value)
+        self.subscription = self.channel = None
+
+    @property
+    def webhook_id(self):
+        return f"msg_{self.message_id.hex}"
+
+
+def _claim_returning(ids, now, lease_until):
+    """PostgreSQL: lock the claimable rows among ``ids`` (skipping those another worker holds), keep those no older
+    waiting event of their endpoint holds back, and take them under a lease, in one statement; returns them as
+    Claimed rows, oldest first.
+
+    A row of an event stream waits while an older row of its endpoint is pending or sending and is not among the
+    locked candidates (they go out in this chunk, in order): the rule of ``_in_order``, in SQL.
+    """
+    if not ids:
+        return []
+    table = connection.ops.quote_name(EndpointDelivery._meta.db_table)
+    candidates, params = (
+        EndpointDelivery.objects.filter(EndpointDelivery.claimable(now), id__in=ids)
+        .order_by()
+        .values("id", "subscription_id", "channel_id", "kind", "event_at")
+        .query.sql_with_params()
+    )
+    older = f"""
+        SELECT 1 FROM {table} w
+        WHERE w.{{column}} = c.{{column}} AND w.kind = ANY(%s) AND w.status = ANY(%s)
+          AND (w.event_at, w.id) < (c.event_at, c.id) AND w.id NOT IN (SELECT id FROM candidates)
+    """
+    query = f"""
+        WITH candidates AS MATERIALIZED ({candidates} FOR UPDATE SKIP LOCKED),
+        claimed AS (
+            SELECT c.id FROM candidates c
+            WHERE c.kind <> ALL(%s)
+               OR (NOT EXISTS ({older.format(column="subscription_id")})
+                   AND NOT EXISTS ({older.format(column="channel_id")}))
+        )
+        UPDATE {table} AS r SET status = %s, lease_until = %s, attempts = r.attempts + 1
+        FROM claimed WHERE r.id = claimed.id
+        RETURNING r.id, r.subscription_id, r.channel_id, r.kind, r.event, r.event_at, r.message_id, r.attempts,
+                  r.created_at
+    """
+    kinds, waiting = [str(kind) for kind in STREAM_KINDS], [str(status) for status in WAITING]
+    params = [*params, kinds, kinds, waiting, kinds, waiting, EndpointDelivery.Status.SENDING, lease_until]
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        rows = [Claimed(*row) for row in cursor.fetchall()]
+    rows.sort(key=lambda row: (row.event_at, row.pk))
+    return rows
+
+
+def _load_endpoints(rows):
+    """Give the Claimed rows their subscription or channel, each loaded once; the owner's emails also name the
+    subscription's regions."""
+    subscriptions = WebhookSubscription.objects.in_bulk({row.subscription_id for row in rows if row.subscription_id})
+    channels = Channel.objects.in_bulk({row.channel_id for row in rows if row.channel_id})
+    for row in rows:
+        row.subscription = subscriptions.get(row.subscription_id)
+        row.channel = channels.get(row.channel_id)
+    owners = {row.subscription.pk: row.subscription for row in rows if row.kind in EndpointDelivery.OWNER_KINDS}
+    prefetch_related_objects(list(owners.values()), "regions")
 
 
 def _in_order(candidates):
@@ -175,8 +253,8 @@ def send_chunk(ids, now=None):
     outcome = Outcome()
     if not rows:
         return outcome
-    messages = Messages(now)
-    messages.prepare(row.event for row in rows if row.kind == EndpointDelivery.Kind.EVENT)
+    sending = Sending(now)
+    sending.messages.prepare(row.event for row in rows if row.kind == EndpointDelivery.Kind.EVENT)
     streams, owners = {}, []
     for row in rows:
         if row.kind in STREAM_KINDS:
@@ -186,12 +264,12 @@ def send_chunk(ids, now=None):
     if streams:
         threads = min(settings.ENDPOINT_SEND_THREADS, len(streams))
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="endpoint-send") as pool:
-            for part in pool.map(partial(_send_stream, messages=messages, now=now), streams.values()):
+            for part in pool.map(partial(_send_stream, sending=sending), streams.values()):
                 outcome.merge(part)
     if owners:
         mail = get_connection()  # one connection for the chunk's owner emails, in this thread
         for row in owners:
-            outcome.merge(_send_stream([row], messages, now, mail=mail))
+            outcome.merge(_send_stream([row], sending, mail=mail))
     record(outcome, now)
     touched = ({r.subscription_id for r in rows if r.subscription_id}, {r.channel_id for r in rows if r.channel_id})
     if outcome.sent:
@@ -199,8 +277,41 @@ def send_chunk(ids, now=None):
     return outcome
 
 
-def _send_stream(stream, messages, now, mail=None):
+class Sending:
+    """What the rows of one chunk share while they go out: the time, the payloads, the guard's lookups (each host
+    resolved and checked again at most every few seconds), the unsubscribe links and the secrets (each made or
+    decrypted once)."""
+
+    def __init__(self, now):
+        self.now = now
+        self.messages = Messages(now)
+        self.check = Resolutions()
+        self._unsubscribe_url = notices.unsubscribe_urls()
+        self._links = {}
+        self._secrets = {}
+
+    def unsubscribe_url(self, subscription):
+        """The subscription's unsubscribe link, made once per chunk (its events are told in one chunk)."""
+        link = self._links.get(subscription.pk)
+        if link is None:
+            link = self._links[subscription.pk] = self._unsubscribe_url(subscription)
+        return link
+
+    def secret(self, token):
+        """The decrypted ``token``; a permanent Failure when no key decrypts it."""
+        secret = self._secrets.get(token)
+        if secret is None:
+            try:
+                secret = vault.decrypt(token)
+            except vault.CannotDecrypt as exc:
+                raise Failure(str(exc), permanent=True) from None
+            self._secrets[token] = secret
+        return secret
+
+
+def _send_stream(stream, sending, mail=None):
     """Send one endpoint's rows in order, stopping at the first failure; returns their Outcome."""
+    now = sending.now
     outcome = Outcome()
     for index, row in enumerate(stream):
         reason = _skip_reason(row)
@@ -212,10 +323,10 @@ def _send_stream(stream, messages, now, mail=None):
                 _send_notice(row, mail)
                 outcome.sent.append((row.pk, None))
             elif row.subscription_id:
-                outcome.sent.append((row.pk, _send_webhook(row, messages, now)))
+                outcome.sent.append((row.pk, _send_webhook(row, sending)))
                 outcome.healthy.add(row.subscription_id)
             else:
-                _send_to_channel(row, messages)
+                _send_to_channel(row, sending)
                 outcome.sent.append((row.pk, None))
         except Exception as exc:  # whatever went wrong is recorded on the row and retried; the chunk carries on
             if not isinstance(exc, Failure):
@@ -272,20 +383,17 @@ def _send_notice(row, mail):
         raise Failure(error.reason, permanent=error.permanent) from None
 
 
-def _send_webhook(row, messages, now):
+def _send_webhook(row, sending):
     subscription = row.subscription
-    body = messages.body(row.event, notices.unsubscribe_url(subscription))
-    try:
-        secret = vault.decrypt(subscription.secret_encrypted)
-    except vault.CannotDecrypt as exc:
-        raise Failure(str(exc), permanent=True) from None
+    body = sending.messages.body(row.event, sending.unsubscribe_url(subscription))
+    secret = sending.secret(subscription.secret_encrypted)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": f"Offpeak-Webhooks/1 (+{settings.SITE_URL})",
-        **signing.headers(secret, row.webhook_id, now, body),
+        **signing.headers(secret, row.webhook_id, sending.now, body),
     }
     try:
-        answer = http.post(subscription.url, body, headers)
+        answer = http.post(subscription.url, body, headers, check=sending.check)
     except (UnsafeURL, http.SendFailed) as exc:
         raise Failure(str(exc)) from None
     if 200 <= answer.status < 300:
@@ -295,12 +403,9 @@ def _send_webhook(row, messages, now):
     raise Failure(reason, status=answer.status, gone=answer.status == 410)
 
 
-def _send_to_channel(row, messages):
-    try:
-        url = vault.decrypt(row.channel.url_encrypted)
-    except vault.CannotDecrypt as exc:
-        raise Failure(str(exc), permanent=True) from None
-    title, body = messages.text(row)
+def _send_to_channel(row, sending):
+    url = sending.secret(row.channel.url_encrypted)
+    title, body = sending.messages.text(row)
     try:
         channels.post(url, title, body)
     except channels.ChannelError as exc:
@@ -334,7 +439,10 @@ class Messages:
                     continue
                 self._payloads[key] = payload
                 meta = {**payload["meta"], "unsubscribe": UNSUBSCRIBE_PLACEHOLDER}
-                self._bodies[key] = json.dumps({**payload, "meta": meta}, ensure_ascii=False, separators=(",", ":"))
+                text = json.dumps({**payload, "meta": meta}, ensure_ascii=False, separators=(",", ":"))
+                # ``meta`` comes first, so the first placeholder is the link's
+                before, _placeholder, after = text.partition(json.dumps(UNSUBSCRIBE_PLACEHOLDER))
+                self._bodies[key] = (before.encode("utf-8"), after.encode("utf-8"))
 
     def payload(self, key):
         """The Statuspage webhook payload of the event ``key`` (``meta.unsubscribe`` is the caller's)."""
@@ -387,10 +495,10 @@ class Messages:
 
     def body(self, key, unsubscribe_url):
         """The payload of ``key`` as the bytes posted, with this subscription's unsubscribe link: serialised once
-        per event, the link put in its place (``meta`` comes first, so the first placeholder is the link's)."""
+        per event, the link put between the bytes before and after it."""
         self.payload(key)  # raises the event's Failure, if it has one
-        text = self._bodies[key].replace(json.dumps(UNSUBSCRIBE_PLACEHOLDER), json.dumps(unsubscribe_url), 1)
-        return text.encode("utf-8")
+        before, after = self._bodies[key]
+        return b"".join((before, json.dumps(unsubscribe_url).encode("ascii"), after))
 
     def text(self, row):
         """(title, body) of a chat message about the row's event, read off its webhook payload."""

@@ -1,7 +1,10 @@
 """Celery tasks of the endpoint outbox. They take ids, never model instances, and each is safe to run twice."""
 
 from celery import shared_task
-from django.utils import timezone
+from celery.signals import worker_init
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from endpoints import outbox, schedule
 from endpoints.queueing import SCHEDULE_DUE, SEND_CHUNK
@@ -21,3 +24,11 @@ def schedule_due():
 def send_chunk(delivery_ids):
     """Claim and send these endpoint rows; rows already taken or done, or held back by older ones, are left alone."""
     return outbox.send_chunk(delivery_ids).summary()
+
+
+@worker_init.connect
+def load_before_sending(**kwargs):
+    """Load, when a worker starts (before its pool forks), what its first chunk would otherwise load while its
+    endpoints wait: the URL configuration, which every payload links into, and the site language's catalog."""
+    with translation.override(settings.LANGUAGE_CODE):
+        reverse("endpoints:unsubscribe", args=["x"])

@@ -1,8 +1,10 @@
-"""Real parts for the endpoint tests: a local webhook receiver that verifies Standard Webhooks signatures and answers
-as told (200, 500, 410, a redirect, or no answer), and subscriptions and channels pointing at it."""
+"""Real parts for the endpoint tests: a local HTTP/1.1 (keep-alive) webhook receiver that verifies Standard Webhooks
+signatures and answers as told (200, 500, 410, a redirect, no answer, ...), and subscriptions and channels pointing
+at it."""
 
 import ipaddress
 import json
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -11,7 +13,7 @@ import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from endpoints import subscriptions, vault
+from endpoints import http, subscriptions, vault
 from endpoints.models import Channel, WebhookSubscription
 from tests.notifications.conftest import eager  # noqa: F401  (the same in-process Celery for these tests)
 
@@ -21,15 +23,19 @@ def local_endpoints(settings):
     """Tests and development reach endpoints on 127.0.0.1 over plain http through the operator's settings."""
     settings.WEBHOOK_ALLOW_HTTP = True
     settings.WEBHOOK_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.0/8")]
+    yield
+    http.connections.clear()  # no test reuses another's kept connections
 
 
 class Receiver:
     """What the local server got, and what it answers next. ``answers`` is a list consumed one per request
-    (then ``default``): an int status, ``"redirect"`` (302 to ``/elsewhere``), or ``"hang"`` (no answer until
-    ``release`` is set or 30 s pass)."""
+    (then ``default``): an int status, ``"redirect"`` (302 to ``/elsewhere``), ``"hang"`` (no answer until
+    ``release`` is set or 30 s pass), ``"drop"`` (the connection closed without an answer), ``"close"`` (200, then
+    the connection closed without a word) or ``"chunked"`` (200 with ``body`` in chunks)."""
 
     def __init__(self):
         self.requests = []  # (path, headers dict, body bytes)
+        self.peers = []  # the client's (address, port) of each request: one port per connection
         self.delivered = []  # verified payloads of the requests answered 2xx, in arrival order
         self.delivered_to = []  # (path, payload) of the same
         self.rejected = []  # verification errors
@@ -47,6 +53,8 @@ class Receiver:
 
 def _handler(receiver):
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # connections are kept open between requests
+
         def log_message(self, *args):
             pass
 
@@ -65,7 +73,24 @@ def _handler(receiver):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {name.lower(): value for name, value in self.headers.items()}
             receiver.requests.append((self.path, headers, body))
+            receiver.peers.append(self.client_address)
             answer = receiver.next_answer()
+            if answer == "drop":
+                self.close_connection = True
+                return None
+            if answer == "close":
+                self._answer(200, receiver.body)
+                self.close_connection = True
+                return None
+            if answer == "chunked":
+                self.send_response(200)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for start in range(0, len(receiver.body), 1000):
+                    piece = receiver.body[start : start + 1000]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.write(b"0\r\n\r\n")
+                return None
             if answer == "hang":
                 receiver.release.wait(30)
                 return self._answer(200, b"too late")
@@ -87,6 +112,10 @@ def _handler(receiver):
 
 class Server(ThreadingHTTPServer):
     request_queue_size = 128  # a worker posts to many endpoints at once
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client closing a kept connection is no error
+            super().handle_error(request, client_address)
 
 
 @pytest.fixture

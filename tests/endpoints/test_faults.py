@@ -97,32 +97,3 @@ def test_at_most_64_kb_of_the_answer_is_read(receiver):
     answer = http.post(receiver.url, b"{}", {})
     assert answer.status == 200
     assert len(answer.body) == 64 * 1024
-
-
-def test_an_https_endpoint_is_reached_by_address_with_the_name_for_sni_and_the_certificate(monkeypatch):
-    seen = {}
-
-    class Pool:
-        def __init__(self, host, port, **options):
-            seen.update(host=host, port=port, **options)
-
-        def urlopen(self, method, target, **options):
-            seen.update(method=method, target=target, headers=options["headers"], redirect=options["redirect"])
-            raise http.HTTPError("stop here")
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(http.urllib3, "HTTPSConnectionPool", Pool)
-    monkeypatch.setattr(
-        socket,
-        "getaddrinfo",
-        lambda host, port, **kw: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))],
-    )
-    with pytest.raises(http.SendFailed):
-        http.post("https://hooks.example.com/in?x=1", b"{}", {})
-    assert (seen["host"], seen["port"]) == ("93.184.215.14", 443)
-    assert seen["server_hostname"] == seen["assert_hostname"] == "hooks.example.com"
-    assert seen["cert_reqs"] == "CERT_REQUIRED"
-    assert seen["headers"]["Host"] == "hooks.example.com"
-    assert (seen["method"], seen["target"], seen["redirect"]) == ("POST", "/in?x=1", False)
