@@ -36,20 +36,26 @@ logger = logging.getLogger(__name__)
 
 
 def dispatch(now=None, enqueue=None):
-    """Queue send tasks for every due row not queued recently and every expired lease; returns the row count."""
+    """Queue send tasks for every due row not queued recently and every expired lease; returns the row count.
+
+    Rows that ``schedule.create_due(now)`` created at this same ``now`` are already stamped as queued by this run:
+    they are queued with the others, and only the rest get their stamp written.
+    """
     now = now or timezone.now()
     enqueue = enqueue or enqueue_chunk
     requeue_before = now - timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     due = Delivery.objects.filter(Delivery.claimable(now)).filter(
-        Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before)
+        Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before) | Q(queued_at=now)
     )
-    ids = list(due.order_by("id").values_list("id", flat=True))
+    rows = list(due.order_by("id").values_list("id", "queued_at"))
     size = settings.DELIVERY_CHUNK_SIZE
-    for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
-        Delivery.objects.filter(id__in=chunk).update(queued_at=now)
-        enqueue(chunk)
-    return len(ids)
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        stale = [pk for pk, queued_at in chunk if queued_at != now]
+        if stale:
+            Delivery.objects.filter(id__in=stale).update(queued_at=now)
+        enqueue([pk for pk, _queued_at in chunk])
+    return len(rows)
 
 
 def enqueue_chunk(ids):
@@ -95,18 +101,8 @@ def _claim(ids, now=None):
     now = now or timezone.now()
     lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     with transaction.atomic():
-        # Look the rows up by primary key only, and read the rule as a column rather than a condition, so no table
-        # statistics can lead the planner to another index. Rows locked by another worker are skipped, and the ones
-        # we lock cannot change under us before the UPDATE.
-        rows = Delivery.objects.filter(id__in=list(ids)).order_by().annotate(is_claimable=Delivery.claimable(now))
-        if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True)
-        claimed = [pk for pk, is_claimable in rows.values_list("id", "is_claimable") if is_claimable]
-        if claimed:
-            Delivery.objects.filter(id__in=claimed).update(
-                status=Delivery.Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
-            )
-        else:
+        claimed = _take(ids, now, lease_until)
+        if not claimed:
             return [], Facts()
         deliveries = list(
             Delivery.objects.filter(id__in=claimed).select_related("subscriber", "incident_update").order_by("id")
@@ -130,6 +126,36 @@ def _claim(ids, now=None):
         )
         facts.superseded = _superseded(notices)
     return deliveries, facts
+
+
+def _take(ids, now, lease_until):
+    """Mark the claimable rows among ``ids`` as ``sending`` under a lease for this worker; returns their ids.
+
+    The rows are looked up by primary key only, and the rule is read as a column rather than a condition, so no
+    table statistics can lead the planner to another index. On PostgreSQL, rows that another worker has locked are
+    skipped, and locking and marking the rest is one statement: each row is written once.
+    """
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = Delivery.objects.filter(id__in=ids).order_by().annotate(is_claimable=Delivery.claimable(now))
+    if not connection.features.has_select_for_update_skip_locked:
+        claimed = [pk for pk, is_claimable in rows.values_list("id", "is_claimable") if is_claimable]
+        if claimed:
+            Delivery.objects.filter(id__in=claimed).update(
+                status=Delivery.Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
+            )
+        return claimed
+    locked, params = rows.select_for_update(skip_locked=True).values_list("id", "is_claimable").query.sql_with_params()
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Delivery._meta.db_table)} SET status = %s, lease_until = %s, attempts = attempts + 1 "
+            f"WHERE id = ANY(ARRAY(SELECT candidate.id FROM ({locked}) AS candidate WHERE candidate.is_claimable)) "
+            "RETURNING id",
+            [Delivery.Status.SENDING, lease_until, *params],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def _superseded(notices):
