@@ -149,11 +149,12 @@ def _take(ids, now, lease_until):
     locked, params = rows.select_for_update(skip_locked=True).values_list("id", "is_claimable").query.sql_with_params()
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
+        # MATERIALIZED keeps the rule out of the lookup: pushed down, it could send the planner to the status index.
         cursor.execute(
+            f"WITH candidate AS MATERIALIZED ({locked}) "
             f"UPDATE {quote(Delivery._meta.db_table)} SET status = %s, lease_until = %s, attempts = attempts + 1 "
-            f"WHERE id = ANY(ARRAY(SELECT candidate.id FROM ({locked}) AS candidate WHERE candidate.is_claimable)) "
-            "RETURNING id",
-            [Delivery.Status.SENDING, lease_until, *params],
+            "WHERE id = ANY(ARRAY(SELECT id FROM candidate WHERE is_claimable)) RETURNING id",
+            [*params, Delivery.Status.SENDING, lease_until],
         )
         return [pk for (pk,) in cursor.fetchall()]
 
