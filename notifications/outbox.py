@@ -19,7 +19,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import BooleanField, Case, F, Q, When
 from django.utils import timezone
 
 from maintenance.models import Incident, Window
@@ -119,11 +119,7 @@ def _claim(ids, now=None):
         ).values_list("incident_id", "region_id"):
             facts.incident_regions.setdefault(incident_id, set()).add(region_id)
         regions = {d.window.region_id for d in deliveries if d.window_id}.union(*facts.incident_regions.values())
-        facts.memberships = set(
-            Subscriber.regions.through.objects.filter(
-                subscriber_id__in={d.subscriber_id for d in deliveries}, region_id__in=regions
-            ).values_list("subscriber_id", "region_id")
-        )
+        facts.memberships = _memberships({d.subscriber_id for d in deliveries}, regions)
         facts.superseded = _superseded(notices)
     return deliveries, facts
 
@@ -157,6 +153,32 @@ def _take(ids, now, lease_until):
             [*params, Delivery.Status.SENDING, lease_until],
         )
         return [pk for (pk,) in cursor.fetchall()]
+
+
+def _memberships(subscriber_ids, region_ids):
+    """{(subscriber id, region id)} for these subscribers in these regions.
+
+    On PostgreSQL each subscriber's regions are looked up on their own (a subquery per id): right after a
+    bulk insert the table has no statistics, and the planner, given the plain condition, scans all of a region's
+    members, or the whole table, for every chunk.
+    """
+    Through = Subscriber.regions.through
+    if connection.vendor != "postgresql":
+        rows = Through.objects.filter(subscriber_id__in=subscriber_ids, region_id__in=region_ids)
+        return set(rows.values_list("subscriber_id", "region_id"))
+    table = connection.ops.quote_name(Through._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, ARRAY(SELECT region_id FROM {table} WHERE subscriber_id = subscriber.id) "
+            "FROM unnest(%s::bigint[]) AS subscriber(id)",
+            [sorted(subscriber_ids)],
+        )
+        return {
+            (subscriber_id, region_id)
+            for subscriber_id, regions in cursor.fetchall()
+            for region_id in regions
+            if region_id in region_ids
+        }
 
 
 def _superseded(notices):
@@ -290,10 +312,9 @@ def _incident_verdict(delivery, facts):
 def record_result(result, now=None):
     """Write what happened to each row; only rows this worker still holds in ``sending`` change."""
     now = now or timezone.now()
-    mine = Delivery.objects.filter(status=Delivery.Status.SENDING)
     if result.sent:
         sent_ids = [pk for pk, _message_id in result.sent]
-        mine.filter(id__in=sent_ids).update(status=Delivery.Status.SENT, sent_at=now, lease_until=None, last_error="")
+        _held(sent_ids).update(status=Delivery.Status.SENT, sent_at=now, lease_until=None, last_error="")
         with_ids = [Delivery(pk=pk, esp_message_id=message_id[:255]) for pk, message_id in result.sent if message_id]
         Delivery.objects.bulk_update(with_ids, ["esp_message_id"], batch_size=500)
     for name, status in (
@@ -305,11 +326,11 @@ def record_result(result, now=None):
         for pk, reason in getattr(result, name):
             by_reason.setdefault(reason[:500], []).append(pk)
         for reason, ids in by_reason.items():
-            mine.filter(id__in=ids).update(status=status, lease_until=None, last_error=reason)
+            _held(ids).update(status=status, lease_until=None, last_error=reason)
     by_delay = {}
     for pk, reason, attempts in result.retry:
         delay = settings.DELIVERY_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
-        mine.filter(id=pk).update(
+        _held([pk]).update(
             status=Delivery.Status.PENDING,
             lease_until=None,
             last_error=reason[:500],
@@ -319,6 +340,16 @@ def record_result(result, now=None):
         by_delay.setdefault(delay, []).append(pk)
     for delay, ids in by_delay.items():
         queueing.publish_on_commit(queueing.SEND_CHUNK, [ids], countdown=delay)  # else the beat finds them
+
+
+def _held(ids):
+    """The rows among ``ids`` still in ``sending``: the ones this worker holds.
+
+    Looked up by primary key only. The status is read as a value rather than a condition: as a condition it can lead
+    the planner to the status index, whose entries for rows sent since the last vacuum it would walk every time.
+    """
+    held = Case(When(status=Delivery.Status.SENDING, then=True), default=False, output_field=BooleanField())
+    return Delivery.objects.filter(id__in=ids).alias(held=held).filter(held=True)
 
 
 def _close(backend):
