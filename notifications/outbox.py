@@ -89,6 +89,25 @@ class Facts:
     superseded: set = field(default_factory=set)  # ids of incident notices a newer notice replaces
 
 
+# Columns that deciding, building and recording a message never read: left out of the claimed rows, they cost no
+# transfer and no conversion (the times most of all).
+NOT_FOR_SENDING = [
+    "last_error",
+    "created_at",
+    "queued_at",
+    "next_attempt_at",
+    "lease_until",
+    "sent_at",
+    "esp_message_id",
+    "subscriber__canonical_email",
+    "subscriber__state_reason",
+    "subscriber__confirm_requests",
+    "subscriber__created_at",
+    "subscriber__confirmed_at",
+    "subscriber__updated_at",
+]
+
+
 def claim(ids, now=None):
     """Take the claimable rows among ``ids`` for this worker; returns them with subscriber and window loaded."""
     return _claim(ids, now)[0]
@@ -105,7 +124,10 @@ def _claim(ids, now=None):
         if not claimed:
             return [], Facts()
         deliveries = list(
-            Delivery.objects.filter(id__in=claimed).select_related("subscriber", "incident_update").order_by("id")
+            Delivery.objects.filter(id__in=claimed)
+            .select_related("subscriber", "incident_update")
+            .defer(*NOT_FOR_SENDING)
+            .order_by("id")
         )
         # A chunk's rows share a window or two: read each once rather than joined onto every row.
         windows = Window.objects.select_related("region").in_bulk({d.window_id for d in deliveries if d.window_id})
