@@ -178,25 +178,9 @@ def _take(ids, now, lease_until):
 
 
 def _memberships(subscriber_ids, region_ids):
-    """{(subscriber id, region id)} for these subscribers in these regions.
-
-    On PostgreSQL each subscriber is looked up on its own (a subquery per id, on the unique (subscriber, region)
-    index): right after a bulk insert the table has no statistics, and the planner, given the plain condition,
-    scans all of a region's members, or the whole table, for every chunk; a costly-looking plan is also compiled
-    (JIT) first, which takes longer than the lookups.
-    """
-    Through = Subscriber.regions.through
-    if connection.vendor != "postgresql":
-        rows = Through.objects.filter(subscriber_id__in=subscriber_ids, region_id__in=region_ids)
-        return set(rows.values_list("subscriber_id", "region_id"))
-    table = connection.ops.quote_name(Through._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, ARRAY(SELECT region_id FROM {table} WHERE subscriber_id = subscriber.id "
-            "AND region_id = ANY(%s::bigint[])) FROM unnest(%s::bigint[]) AS subscriber(id)",
-            [sorted(region_ids), sorted(subscriber_ids)],
-        )
-        return {(subscriber_id, region_id) for subscriber_id, regions in cursor.fetchall() for region_id in regions}
+    """{(subscriber id, region id)} for these subscribers in these regions."""
+    rows = Subscriber.regions.through.objects.filter(subscriber_id__in=subscriber_ids, region_id__in=region_ids)
+    return set(rows.values_list("subscriber_id", "region_id"))
 
 
 def _superseded(notices):
