@@ -159,14 +159,29 @@ class Delivery(OutboxRow):
     # Personal mail about the subscription itself, with no window or incident.
     REQUEST_KINDS = {Kind.CONFIRM, Kind.ALREADY_SUBSCRIBED}
 
+    # The foreign keys to the window, incident and update need no index of their own: each leads an index or
+    # unique constraint below, which a lookup or a cascade by that column uses. Every index costs each row's insert
+    # and each of its status changes a write.
     window = models.ForeignKey(
-        Window, verbose_name=_("window"), null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+        Window,
+        verbose_name=_("window"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     subscriber = models.ForeignKey(
         Subscriber, verbose_name=_("subscriber"), on_delete=models.CASCADE, related_name="deliveries"
     )
     incident = models.ForeignKey(
-        Incident, verbose_name=_("incident"), null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+        Incident,
+        verbose_name=_("incident"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     incident_update = models.ForeignKey(
         IncidentUpdate,
@@ -175,6 +190,7 @@ class Delivery(OutboxRow):
         blank=True,
         on_delete=models.CASCADE,
         related_name="deliveries",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.EMAIL)
@@ -232,9 +248,18 @@ class Delivery(OutboxRow):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="delivery_status_due"),
-            models.Index(fields=["window", "kind", "subscriber"], name="delivery_window_kind"),
-            models.Index(fields=["incident", "subscriber", "status"], name="delivery_incident_subscriber"),
+            # Only the rows a worker may still take: a row leaves this index once it is sent or given up.
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                condition=models.Q(status__in=["pending", "sending"]),
+                name="delivery_open_due",
+            ),
+            # A window's rows are found through its unique constraint (window first); an incident's through this.
+            models.Index(
+                fields=["incident", "subscriber", "status"],
+                condition=models.Q(incident__isnull=False),
+                name="delivery_incident_rows",
+            ),
         ]
 
     def __str__(self):

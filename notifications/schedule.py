@@ -154,23 +154,55 @@ def _extension(window, now, created):
 
 
 def _insert(window, kind, sequence, lead, subscriber_ids, now):
-    ids = iter(sorted(subscriber_ids))
-    while batch := list(islice(ids, INSERT_BATCH)):
+    row = Delivery(window_id=window.pk, kind=kind, sequence=sequence, lead_minutes=lead)
+    return insert_rows(row, subscriber_ids, now)
+
+
+def insert_rows(row, subscriber_ids, now):
+    """One row like ``row`` per subscriber, created at ``now`` and stamped as queued at ``now``; a row that exists
+    is left as it is (the unique constraints). Returns how many rows were offered.
+
+    The stamp says that the run which created the rows queues them: ``outbox.dispatch(now)`` with the same ``now``
+    takes them without writing to them again, and a run that died first leaves them to the next beat after a lease.
+    """
+    row.created_at = row.queued_at = now
+    ids = sorted(subscriber_ids)
+    if connection.vendor == "postgresql":
+        _insert_unnested(row, ids)
+        return len(ids)
+    rows = iter(ids)
+    while batch := list(islice(rows, INSERT_BATCH)):
         Delivery.objects.bulk_create(
-            [
-                Delivery(
-                    window_id=window.pk,
-                    subscriber_id=subscriber_id,
-                    kind=kind,
-                    sequence=sequence,
-                    lead_minutes=lead,
-                    created_at=now,
-                )
-                for subscriber_id in batch
-            ],
+            [Delivery(**{**_values(row), "subscriber_id": subscriber_id}) for subscriber_id in batch],
             ignore_conflicts=True,
         )
-    return len(subscriber_ids)
+    return len(ids)
+
+
+def _values(row):
+    return {f.attname: getattr(row, f.attname) for f in Delivery._meta.concrete_fields if not f.primary_key}
+
+
+def _insert_unnested(row, subscriber_ids):
+    """On PostgreSQL, one statement per batch: the row's values once and the subscriber ids as one array, so no
+    model instance and no parameter is made per row."""
+    fields = [f for f in Delivery._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    values, params = [], []
+    for f in fields:
+        if f.attname == "subscriber_id":
+            values.append("subscriber.id")
+        else:
+            values.append(f"%s::{f.db_type(connection)}")
+            params.append(f.get_db_prep_save(getattr(row, f.attname), connection))
+    sql = (
+        f"INSERT INTO {quote(Delivery._meta.db_table)} ({columns}) SELECT {', '.join(values)} "
+        "FROM unnest(%s::bigint[]) AS subscriber(id) ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(subscriber_ids), INSERT_BATCH):
+            cursor.execute(sql, [*params, subscriber_ids[start : start + INSERT_BATCH]])
 
 
 # --- Incidents ---------------------------------------------------------------------------------------------------
@@ -253,21 +285,11 @@ def coalesce(incident_id):
 
 
 def _insert_incident(update, kind, subscriber_ids, now):
-    ids = iter(sorted(subscriber_ids))
-    while batch := list(islice(ids, INSERT_BATCH)):
-        Delivery.objects.bulk_create(
-            [
-                Delivery(
-                    incident_id=update.incident_id,
-                    incident_update_id=update.pk,
-                    subscriber_id=subscriber_id,
-                    kind=kind,
-                    channel=Delivery.Channel.EMAIL,
-                    sequence=0,
-                    created_at=now,
-                )
-                for subscriber_id in batch
-            ],
-            ignore_conflicts=True,
-        )
-    return len(subscriber_ids)
+    row = Delivery(
+        incident_id=update.incident_id,
+        incident_update_id=update.pk,
+        kind=kind,
+        channel=Delivery.Channel.EMAIL,
+        sequence=0,
+    )
+    return insert_rows(row, subscriber_ids, now)

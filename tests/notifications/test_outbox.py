@@ -299,3 +299,21 @@ def test_a_broker_outage_when_a_window_changes_is_logged_and_left_to_the_beat(
     queued = []
     schedule.create_due(NOW)
     assert outbox.dispatch(NOW, enqueue=queued.append) == 2  # the next beat tick finds and queues the work
+
+
+def test_rows_a_run_creates_are_queued_by_that_run_without_being_written_again(announced, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    schedule.create_due(NOW)
+    assert set(Delivery.objects.values_list("queued_at", flat=True)) == {NOW}
+    queued = []
+    with CaptureQueriesContext(connection) as queries:
+        assert outbox.dispatch(NOW, enqueue=queued.extend) == 2
+    assert sorted(queued) == sorted(Delivery.objects.values_list("id", flat=True))
+    assert not [query for query in queries if query["sql"].startswith("UPDATE")]
+    # Another run within the lease leaves them to the queued task; after it, the beat queues them again.
+    assert outbox.dispatch(NOW + timedelta(seconds=30), enqueue=queued.extend) == 0
+    later = NOW + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS + 1)
+    assert outbox.dispatch(later, enqueue=queued.extend) == 2
+    assert set(Delivery.objects.values_list("queued_at", flat=True)) == {later}
