@@ -13,12 +13,15 @@ region of its own ("bench") and removes what it created unless --keep is given. 
 CPU time of this process and of its PostgreSQL backend (when the server runs on this machine) during the fan-out,
 figures less disturbed by other work on a shared machine than the wall time, and the peak RSS (resource.getrusage)
 of this process and of its worker children.
+
+Then, unless --email-only, the same for the other channels: one incident opened to --webhooks webhook subscriptions
+and --channels apprise channels on a local receiver, with the same number of workers, through
+bench/endpoint_fanout.py (a process and a database of its own), with the webhook and apprise rates it prints.
 """
 
 import argparse
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.processes import cpu_seconds as server_cpu  # noqa: E402
+from bench.processes import start_workers  # noqa: E402
 
 
 def parse():
@@ -40,11 +46,16 @@ def parse():
     )
     parser.add_argument("--serialize", action="store_true", help="build each message's MIME bytes (the default)")
     parser.add_argument("--keep", action="store_true", help="keep the bench region, window and subscribers")
+    parser.add_argument(
+        "--webhooks", type=int, default=1000, help="then one incident to this many webhook subscriptions (default 1000)"
+    )
+    parser.add_argument("--channels", type=int, default=50, help="and this many apprise channels (default 50)")
+    parser.add_argument("--email-only", action="store_true", help="measure the email fan-out only")
     args = parser.parse_args()
     if args.count_only and args.serialize:
         parser.exit(2, "--count-only and --serialize contradict each other.\n")
-    if args.n < 1 or args.workers < 0:
-        parser.exit(2, "--n must be at least 1 and --workers at least 0.\n")
+    if args.n < 1 or args.workers < 0 or args.webhooks < 1 or args.channels < 0:
+        parser.exit(2, "--n and --webhooks must be at least 1, --workers and --channels at least 0.\n")
     return args
 
 
@@ -72,15 +83,6 @@ def setup(args):
 
 def peak_mb(who):
     return resource.getrusage(who).ru_maxrss / 1024
-
-
-def server_cpu(pid):
-    """CPU seconds the PostgreSQL backend ``pid`` has used, when it runs on this machine (else None)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime and stime
 
 
 def main():
@@ -156,7 +158,20 @@ def main():
     ok = sent == args.n == total and (workers or handed == args.n)
     if not args.keep:
         cleanup()
+    if not args.email_only:
+        ok = report_endpoints(args) and ok
     return 0 if ok else 1
+
+
+def report_endpoints(args):
+    """The same fan-out to webhook subscriptions and apprise channels (bench/endpoint_fanout.py, a process of its own
+    with a database of its own and a local receiver), on the same number of workers; True if every one arrived."""
+    from bench.endpoint_fanout import measure, report
+
+    print(f"\nthen one incident to {args.webhooks} webhook subscriptions and {args.channels} apprise channels:")
+    figures = measure(args.webhooks, args.channels, args.workers, chunk=args.chunk)
+    report(figures)
+    return bool(figures["ok"])
 
 
 def bench_region():
@@ -204,35 +219,6 @@ def bench_window(region, now):
         starts_at=starts_at,
         ends_at=starts_at + timedelta(hours=1),
     )
-
-
-def start_workers(count, queue, nice=0):
-    """``count`` solo-pool celery workers on ``queue``; ``nice`` lowers their CPU priority."""
-    env = {**os.environ}
-    return [
-        subprocess.Popen(
-            [
-                *(["nice", "-n", str(nice)] if nice else []),
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "statuspage",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                queue,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=WARNING",
-                f"--hostname=bench{i}-{queue}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        for i in range(count)
-    ]
 
 
 def cleanup():
