@@ -223,10 +223,10 @@ class PageCacheMiddleware:
     last time, while the page is fresh (see the module's docstring).
 
     Only what cannot change the answer skips the middleware: a GET without a session cookie (so never a signed-in
-    user), without If-None-Match or If-Modified-Since, for a page ``cached_page`` gave out fresh, with no cookie
-    set and no CSP nonce used. The copy is kept per path, language (chosen as LocaleMiddleware chooses it), scheme
-    and gzip or not, and only while the page it was made from is fresh; the host is still checked against
-    ALLOWED_HOSTS.
+    user), without If-None-Match or If-Modified-Since, without an Origin (its CORS headers depend on it), for a
+    page ``cached_page`` gave out fresh, with no cookie set and no CSP nonce used. The copy is kept per path,
+    language (chosen as LocaleMiddleware chooses it), scheme and gzip or not, and only while the page it was made
+    from is fresh; the host is still checked against ALLOWED_HOSTS.
     """
 
     def __init__(self, get_response):
@@ -267,6 +267,8 @@ class PageCacheMiddleware:
         if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES:
             return None
         if "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META:
+            return None
+        if "HTTP_ORIGIN" in request.META:  # CORS headers answer the request's Origin
             return None
         language = language or get_language_from_request(request)
         scheme = "https" if request.is_secure() else "http"

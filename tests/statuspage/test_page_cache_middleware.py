@@ -114,3 +114,16 @@ def test_while_the_next_page_renders_the_previous_copy_is_answered_before_the_mi
     with time_machine.travel(NOW + timedelta(seconds=caching.LOCK_SECONDS + 0.5), tick=False):
         renewed = client.get("/")
     assert full_stack(renewed) and renewed["ETag"] != first["ETag"]
+
+
+def test_a_cross_origin_read_goes_the_whole_way_and_gets_its_cors_header(client, history):
+    """A copy made for a request without an Origin has no Access-Control-Allow-Origin: a script on another site must
+    still get one, and a copy made for one origin is never given to a request without it."""
+    client.get("/api/v1/status/")
+    plain = client.get("/api/v1/status/")
+    assert not full_stack(plain) and "Access-Control-Allow-Origin" not in plain
+    widget = client.get("/api/v1/status/", HTTP_ORIGIN="https://dashboard.example")
+    assert full_stack(widget) and widget["Access-Control-Allow-Origin"] == "*"
+    assert widget.content == plain.content
+    again = client.get("/api/v1/status/")
+    assert not full_stack(again) and "Access-Control-Allow-Origin" not in again
