@@ -186,7 +186,7 @@ def _memberships(subscriber_ids, region_ids):
 
     The rows are looked up by subscriber only and the regions kept here: given the regions, the planner may scan a
     region's index, that is all of its members, for every chunk. On PostgreSQL each subscriber is a lookup of its
-    own (a subquery per id), which only a subscriber index can serve, with or without table statistics.
+    own (a subquery per id, on a subscriber index), with or without table statistics.
     """
     Through = Subscriber.regions.through
     if connection.vendor != "postgresql":
