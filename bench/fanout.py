@@ -104,6 +104,9 @@ def main():
     create_subscribers(region, args.n, now)
     print(f"created {args.n} confirmed subscribers in {time.perf_counter() - started:.1f}s on {connection.vendor}")
     window = bench_window(region, now)
+    if connection.vendor == "postgresql":  # statistics for the planner, as autovacuum would have taken by now
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
     workers = []
     if args.workers:
         workers = start_workers(args.workers, settings.NOTIFY_QUEUE)

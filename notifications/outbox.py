@@ -120,6 +120,10 @@ def _claim(ids, now=None):
     now = now or timezone.now()
     lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # These are short lookups by key; compiling one (JIT) costs more than running it.
+                cursor.execute("SET LOCAL jit = off")
         claimed = _take(ids, now, lease_until)
         if not claimed:
             return [], Facts()
@@ -178,9 +182,25 @@ def _take(ids, now, lease_until):
 
 
 def _memberships(subscriber_ids, region_ids):
-    """{(subscriber id, region id)} for these subscribers in these regions."""
-    rows = Subscriber.regions.through.objects.filter(subscriber_id__in=subscriber_ids, region_id__in=region_ids)
-    return set(rows.values_list("subscriber_id", "region_id"))
+    """{(subscriber id, region id)} for these subscribers in these regions.
+
+    The rows are looked up by subscriber only and the regions kept here: given the regions, the planner may scan a
+    region's index, that is all of its members, for every chunk. On PostgreSQL each subscriber is a lookup of its
+    own (a subquery per id, on a subscriber index), with or without table statistics.
+    """
+    Through = Subscriber.regions.through
+    if connection.vendor != "postgresql":
+        rows = Through.objects.filter(subscriber_id__in=subscriber_ids).values_list("subscriber_id", "region_id")
+    else:
+        with connection.cursor() as cursor:
+            # An ARRAY() subquery stays a subplan run per id: a join could be planned as a scan of the whole table.
+            cursor.execute(
+                f"SELECT id, ARRAY(SELECT region_id FROM {connection.ops.quote_name(Through._meta.db_table)} "
+                "WHERE subscriber_id = subscriber.id) FROM unnest(%s::bigint[]) AS subscriber(id)",
+                [sorted(subscriber_ids)],
+            )
+            rows = [(subscriber_id, region) for subscriber_id, regions in cursor.fetchall() for region in regions]
+    return {(subscriber_id, region_id) for subscriber_id, region_id in rows if region_id in region_ids}
 
 
 def _superseded(notices):

@@ -109,6 +109,18 @@ def test_an_unsent_reminder_is_skipped_when_the_window_is_cancelled(announced):
     assert mail.outbox == []
 
 
+def test_a_subscriber_who_left_the_region_before_the_send_is_skipped(window, make_subscriber, regions):
+    stays = make_subscriber("ada@example.com", region=["us", "eu-frankfurt"])
+    leaves = make_subscriber("bob@example.com", region=["eu-frankfurt", "us"])
+    lifecycle.announce(window, now=NOW)
+    schedule.create_due(NOW)
+    leaves.regions.remove(regions["eu-frankfurt"])  # still follows another region, not the window's
+    result = send_all(NOW)
+    assert result.summary()["sent"] == 1 and [m.to for m in mail.outbox] == [[stays.email]]
+    left = Delivery.objects.get(subscriber=leaves)
+    assert (left.status, left.last_error) == (Status.SKIPPED, "the subscriber no longer follows this region")
+
+
 @override_settings(NOTIFY_REMINDER_LEADS=[timedelta(hours=24), timedelta(hours=1)])
 def test_a_lead_that_passed_before_the_announcement_is_skipped(window, make_subscriber):
     make_subscriber()
