@@ -1,8 +1,9 @@
 """Subscribers and the delivery outbox.
 
-A ``Delivery`` row is the only way an email leaves the system: one row per (window, subscriber, kind, sequence), or
+A ``Delivery`` row is the only way an email reaches a subscriber: one row per (window, subscriber, kind, sequence), or
 per (incident update, subscriber, channel), under a unique constraint, created in bulk by the scheduler and claimed
-atomically by the sending tasks.
+atomically by the sending tasks. ``OutboxRow`` holds what every outbox row shares: the webhook and apprise outbox
+(``endpoints.models.EndpointDelivery``, which also carries the emails to a webhook's owner) is built on it.
 """
 
 import uuid
