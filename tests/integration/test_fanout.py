@@ -93,9 +93,15 @@ def test_fan_out_through_a_live_worker_gives_every_subscriber_exactly_one_announ
 
 def test_a_worker_killed_mid_fan_out_loses_nothing_and_repeats_at_most_the_rows_in_flight(fanout):
     subscribe_many(N)
-    first = fanout.start_worker(concurrency=2, delay=0.01)
+    first = fanout.start_worker(concurrency=2, delay=0.05)  # a chunk of 20 takes a second to send
+
+    def mid_chunk():
+        # A quarter sent and a chunk being sent: the kill then lands with rows in flight, however busy the machine.
+        in_flight = Delivery.objects.filter(status="sending").exists()
+        return in_flight and sum(fanout.sent().values()) >= N // 4
+
     lifecycle.announce(fanout.window())
-    wait_until(lambda: sum(fanout.sent().values()) >= N // 4, timeout=90, worker=first)
+    wait_until(mid_chunk, timeout=90, worker=first, interval=0.05)
     first.kill()
     in_flight = Delivery.objects.filter(status="sending").count()
     sent_before = sum(fanout.sent().values())
