@@ -56,6 +56,9 @@ def post_worker_init(worker):
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 - importing the views is the point
+    from statuspage.celery import load_publisher
+
+    load_publisher()  # the first incident's nudges to the workers leave without importing the broker's transport
     gc.collect()
     gc.freeze()
     # A thread waiting for the interpreter lock gets it after 1 ms instead of 5: a request answered from the page

@@ -24,6 +24,7 @@ of its own (its own Django setup and database, whatever the caller has) and retu
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing
 import os
@@ -335,8 +336,9 @@ def run(args, port, receiver):
     from endpoints.models import EndpointDelivery
     from endpoints.tasks import load_before_sending
     from maintenance import incidents
-    from statuspage.celery import app
+    from statuspage.celery import app, load_publisher
 
+    load_publisher()  # as a web worker does when it starts (gunicorn.conf.py)
     now = timezone.now()
     started = time.perf_counter()
     secrets, region = create_endpoints(port, args.n, args.channels, now)
@@ -352,6 +354,7 @@ def run(args, port, receiver):
         app.conf.task_always_eager = True  # schedule_due and its send chunks run here, one after another
         load_before_sending()  # what a worker loads when it starts
     rows = EndpointDelivery.objects.filter(kind=EndpointDelivery.Kind.EVENT)
+    gc.collect()  # the seeding's garbage, which a web worker opening the incident would not carry
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     profiler = None
     if args.profile:

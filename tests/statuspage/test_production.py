@@ -66,3 +66,28 @@ def test_security_headers_are_set(client):
     assert "default-src 'self'" in csp and "object-src 'none'" in csp
     script_src = next(part for part in csp.split(";") if part.strip().startswith("script-src"))
     assert "'unsafe-inline'" not in script_src and "'self'" in script_src
+
+
+def test_a_web_worker_loads_the_brokers_transport_before_its_first_publish_without_connecting():
+    """load_publisher (gunicorn's post_worker_init) imports what the first published task needs, touching no broker:
+    here none listens, and it returns at once; the publish that follows imports no module of its own."""
+    code = """
+import sys, django
+django.setup()
+from statuspage.celery import app, load_publisher
+load_publisher()
+print("kombu.transport.redis" in sys.modules)
+before = set(sys.modules)
+try:
+    app.send_task("endpoints.tasks.schedule_due", retry=False)
+except Exception as exc:
+    print(type(exc).__name__)
+print(sorted(name for name in set(sys.modules) - before if name.startswith(("kombu", "celery", "redis"))))
+"""
+    env = production_env(CELERY_BROKER_URL="redis://127.0.0.1:9/0")
+    result = shell.run("-c", code, **{"DJANGO_SETTINGS_MODULE": "statuspage.settings", **env})
+    assert result.returncode == 0, result.stderr
+    loaded, *_error, imported_by_publish = result.stdout.strip().splitlines()
+    assert loaded == "True"
+    assert _error  # nothing listens on port 9: only the publish tried to connect
+    assert imported_by_publish == "[]"
