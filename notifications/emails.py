@@ -191,7 +191,15 @@ class PreparedEmail(EmailMultiAlternatives):
         for name in mime.RECIPIENT_HEADERS:
             if name in self.extra_headers:
                 headers[name] = self.extra_headers[name]
-        return {name: forbid_multi_line_headers(name, value, encoding)[1] for name, value in headers.items()}
+        return {
+            name: value if _plain_header(value) else forbid_multi_line_headers(name, value, encoding)[1]
+            for name, value in headers.items()
+        }
+
+
+def _plain_header(value):
+    """Whether ``forbid_multi_line_headers`` would return this value as it is: one line of ASCII (no Subject here)."""
+    return value.__class__ is str and value.isascii() and "\n" not in value and "\r" not in value
 
 
 def _date_header(localtime):

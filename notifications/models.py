@@ -11,14 +11,33 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import models
+from django.db.models.base import ModelState
 from django.db.models.functions import Lower
+from django.db.models.signals import post_init, pre_init
 from django.utils.translation import gettext_lazy as _
 
 from maintenance.models import Incident, IncidentUpdate, Region, Window, validate_timezone
 from notifications.addresses import canonical, normalise_email
 
 
-class Subscriber(models.Model):
+class LoadsQuickly:
+    """For a model whose rows a fan-out reads by the thousand: ``from_db`` puts the loaded columns straight into the
+    instance, which is what ``Model.__init__`` does for plain fields and foreign keys on a new instance, without its
+    work per field. With a receiver of ``pre_init`` or ``post_init`` for the model, rows load the usual way."""
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        if pre_init.has_listeners(cls) or post_init.has_listeners(cls):
+            return super().from_db(db, field_names, values)
+        new = cls.__new__(cls)
+        state = new._state = ModelState()
+        state.adding = False
+        state.db = db
+        new.__dict__.update(zip(field_names, values, strict=True))
+        return new
+
+
+class Subscriber(LoadsQuickly, models.Model):
     """Someone who gets email about the windows of their regions and, when they chose it, their incidents."""
 
     class State(models.TextChoices):
@@ -116,7 +135,7 @@ class DeliveryQuerySet(models.QuerySet):
         return counts
 
 
-class Delivery(OutboxRow):
+class Delivery(LoadsQuickly, OutboxRow):
     """One email to one subscriber: the outbox row and the ledger of what happened to it."""
 
     class Kind(models.TextChoices):

@@ -33,15 +33,26 @@ def keyed_digest(key_salt, value):
     key = _KEYS.get((key_salt, secret))
     if key is None:
         key = _KEYS[(key_salt, secret)] = hashlib.sha256(force_bytes(key_salt) + force_bytes(secret)).digest()
-    return hmac.digest(key, force_bytes(value), "sha256")
+    return hmac.digest(key, value.encode() if value.__class__ is str else force_bytes(value), "sha256")
 
 
 _KEYS = {}
 
 
+def _stamp():
+    """``signing.b62_encode(int(time.time()))``, the signer's timestamp, encoded once per second."""
+    now = int(time.time())
+    if _STAMP[0] != now:
+        _STAMP[:] = [now, signing.b62_encode(now)]
+    return _STAMP[1]
+
+
+_STAMP = [None, ""]
+
+
 def make(purpose, key):
     """A URL-safe token carrying the subscriber's key: ``TimestampSigner(salt=purpose).sign(key.hex)``."""
-    value = f"{(key if isinstance(key, UUID) else UUID(str(key))).hex}:{signing.b62_encode(int(time.time()))}"
+    value = f"{(key if isinstance(key, UUID) else UUID(str(key))).hex}:{_stamp()}"
     signature = base64.urlsafe_b64encode(keyed_digest(purpose + "signer", value)).rstrip(b"=").decode()
     return f"{value}:{signature}"
 

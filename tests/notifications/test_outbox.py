@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db.models import Model
 from django.test import override_settings
 
 from maintenance import lifecycle
@@ -329,3 +330,20 @@ def test_rows_a_run_creates_are_queued_by_that_run_without_being_written_again(a
     later = NOW + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS + 1)
     assert outbox.dispatch(later, enqueue=queued.extend) == 2
     assert set(Delivery.objects.values_list("queued_at", flat=True)) == {later}
+
+
+def test_rows_loaded_for_sending_are_the_instances_django_would_build(announced):
+    schedule.create_due(NOW)
+    assert Delivery.objects.count() == 2
+    for delivery in Delivery.objects.select_related("subscriber").defer(*outbox.NOT_FOR_SENDING):
+        for instance in (delivery, delivery.subscriber):
+            names = [name for name in vars(instance) if name != "_state"]
+            usual = Model.from_db.__func__(type(instance), "default", names, [vars(instance)[n] for n in names])
+            assert {n: v for n, v in vars(instance).items() if n != "_state"} == {
+                n: v for n, v in vars(usual).items() if n != "_state"
+            }
+            assert (instance._state.adding, instance._state.db) == (usual._state.adding, usual._state.db)
+            assert instance.get_deferred_fields() == usual.get_deferred_fields()
+            assert instance.get_deferred_fields()  # the deferred columns load on first use, as usual
+    delivery = Delivery.objects.defer("last_error").get(pk=delivery.pk)
+    assert delivery.last_error == "" and delivery.subscriber.email
