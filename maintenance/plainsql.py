@@ -43,6 +43,16 @@ def rows(sql, params):
         return cursor.fetchall()
 
 
+def rows_read(sql, params, times):
+    """The rows of ``sql`` as ``(id, values)``, the id being the first column, with the ``values`` at the indexes
+    ``times`` read as the ORM reads timestamps (see ``aware``)."""
+    read = aware()
+    for pk, *values in rows(sql, params):
+        for index in times:
+            values[index] = read(values[index])
+        yield pk, values
+
+
 def instant(value):
     """A value bound to a timestamp column, as the ORM binds it (a string on SQLite, the datetime on PostgreSQL)."""
     return connection.ops.adapt_datetimefield_value(value)

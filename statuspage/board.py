@@ -166,13 +166,10 @@ def shown_windows(regions_by_id, since, until, next_ids):
         Window.Status.IN_PROGRESS.value,
         *next_ids.params,
     ]
-    read = plainsql.aware()
-    windows = []
-    for pk, *values in plainsql.rows(sql, params):
-        for index in WINDOW_TIMES:
-            values[index] = read(values[index])
-        windows.append(ShownWindow(pk, regions_by_id[values[0]], values))
-    return windows
+    return [
+        ShownWindow(pk, regions_by_id[values[0]], values)
+        for pk, values in plainsql.rows_read(sql, params, WINDOW_TIMES)
+    ]
 
 
 @plainsql.written_once
@@ -254,14 +251,9 @@ class ShownIncident:
 def shown_incidents(now, since):
     """The incidents that started before ``now`` and were not resolved before ``since``, and every unresolved one,
     newest first, as ``ShownIncident`` rows."""
-    read = plainsql.aware()
     params = [plainsql.instant(now), plainsql.instant(since), Incident.Status.RESOLVED.value]
-    incidents = []
-    for pk, *values in plainsql.rows(_shown_incidents_sql(), params):
-        for index in INCIDENT_TIMES:
-            values[index] = read(values[index])
-        incidents.append(ShownIncident(pk, values))
-    return incidents
+    found = plainsql.rows_read(_shown_incidents_sql(), params, INCIDENT_TIMES)
+    return [ShownIncident(pk, values) for pk, values in found]
 
 
 @plainsql.written_once
