@@ -209,17 +209,7 @@ def main(argv=None):
         perfect = all(min(run[key] for run in runs) == 100 for _, _, runs in rows for key in CATEGORIES)
         return 0 if perfect else 1
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: BLE001 - Django may not be set up yet; nothing to close then
-            pass
-        database.drop()
-        shutil.rmtree(folder, ignore_errors=True)
+        bench.tear_down(server, database, folder)
 
 
 def table(rows, count):

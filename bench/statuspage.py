@@ -361,17 +361,22 @@ def main(argv=None):
         print(table(quiet, best[stylesheet], stylesheet, cold, stormy, storm.updates, args.renders, uncached))
         return 0 if quiet["errors"] == stormy["errors"] == uncached["errors"] == 0 else 1
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        try:
-            from django.db import connections
+        tear_down(server, database, folder)
 
-            connections.close_all()
-        except Exception:  # noqa: BLE001 - Django may not be set up yet; nothing to close then
-            pass
-        database.drop()
-        shutil.rmtree(folder, ignore_errors=True)
+
+def tear_down(server, database, folder):
+    """Stop the server (if it started), close Django's connections, drop the bench's database and its folder."""
+    if server is not None:
+        server.terminate()
+        server.wait(timeout=30)
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # noqa: BLE001 - Django may not be set up yet; nothing to close then
+        pass
+    database.drop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def table(quiet, static, stylesheet, cold, stormy, updates, renders, uncached):
