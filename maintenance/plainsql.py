@@ -53,6 +53,27 @@ def rows_read(sql, params, times):
         yield pk, values
 
 
+def loader(model, names):
+    """A function that makes an instance of ``model`` of a row's values for the attnames ``names`` (a part of a row of
+    ``rows``), each value converted as the ORM converts it (a JSON column decoded, for one), through ``from_db``."""
+    converters = []
+    for index, name in enumerate(names):
+        model_field = model._meta.get_field(name)
+        found = connection.ops.get_db_converters(model_field.get_col(model._meta.db_table))
+        found += model_field.get_db_converters(connection)
+        converters += [(index, convert, model_field) for convert in found]
+    alias = connection.alias
+
+    def load(values):
+        if converters:
+            values = list(values)
+            for index, convert, model_field in converters:
+                values[index] = convert(values[index], model_field, connection)
+        return model.from_db(alias, names, values)
+
+    return load
+
+
 def instant(value):
     """A value bound to a timestamp column, as the ORM binds it (a string on SQLite, the datetime on PostgreSQL)."""
     return connection.ops.adapt_datetimefield_value(value)

@@ -15,6 +15,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -22,7 +23,8 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import BooleanField, Case, F, Q, When
 from django.utils import timezone
 
-from maintenance.models import Incident, Window
+from maintenance import plainsql
+from maintenance.models import Incident, IncidentUpdate, Region, Window
 from notifications import incident_emails, queueing
 from notifications.emails import RenderCache, build_message
 from notifications.models import Delivery, Subscriber
@@ -124,22 +126,26 @@ def _claim(ids, now=None):
             with connection.cursor() as cursor:
                 # These are short lookups by key; compiling one (JIT) costs more than running it.
                 cursor.execute("SET LOCAL jit = off")
-        claimed = _take(ids, now, lease_until)
-        if not claimed:
+            deliveries = _take_and_load(ids, now, lease_until)
+        else:
+            claimed = _take(ids, now, lease_until)
+            deliveries = (
+                list(
+                    Delivery.objects.filter(id__in=claimed)
+                    .select_related("subscriber")
+                    .defer(*NOT_FOR_SENDING)
+                    .order_by("id")
+                )
+                if claimed
+                else []
+            )
+        if not deliveries:
             return [], Facts()
-        deliveries = list(
-            Delivery.objects.filter(id__in=claimed)
-            .select_related("subscriber", "incident_update")
-            .defer(*NOT_FOR_SENDING)
-            .order_by("id")
-        )
-        # A chunk's rows share a window or two: read each once rather than joined onto every row.
-        windows = Window.objects.select_related("region").in_bulk({d.window_id for d in deliveries if d.window_id})
-        for delivery in deliveries:
-            if delivery.window_id:
-                delivery.window = windows[delivery.window_id]
-        facts = Facts()
         notices = [d for d in deliveries if d.incident_update_id]
+        _attach(deliveries, "window", _windows({d.window_id for d in deliveries if d.window_id}))
+        if notices:
+            _attach(notices, "incident_update", IncidentUpdate.objects.in_bulk({d.incident_update_id for d in notices}))
+        facts = Facts()
         for incident_id, region_id in Incident.regions.through.objects.filter(
             incident_id__in={d.incident_id for d in notices}
         ).values_list("incident_id", "region_id"):
@@ -150,35 +156,113 @@ def _claim(ids, now=None):
     return deliveries, facts
 
 
+def _attach(deliveries, name, instances):
+    """Set each row's ``name`` relation to its instance in ``instances`` (by id): a chunk's rows share a window or an
+    update or two, each read once rather than joined onto every row."""
+    for delivery in deliveries:
+        related_id = getattr(delivery, f"{name}_id")
+        if related_id is not None:
+            setattr(delivery, name, instances[related_id])
+
+
+def _windows(window_ids):
+    """{id: window, with its region} for these windows."""
+    if not window_ids:
+        return {}
+    if connection.vendor != "postgresql":
+        return Window.objects.select_related("region").in_bulk(window_ids)
+    names = _concrete(Window)
+    window, region = plainsql.loader(Window, names), plainsql.loader(Region, _concrete(Region))
+    windows = {}
+    for values in plainsql.rows(_windows_sql(), [sorted(window_ids)]):
+        loaded = windows[values[0]] = window(values[: len(names)])
+        loaded.region = region(values[len(names) :])
+    return windows
+
+
+def _concrete(model, leaving=()):
+    """The attnames of ``model``'s stored columns, but for ``leaving``, in the model's order."""
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in leaving]
+
+
+@plainsql.written_once
+def _windows_sql():
+    columns = [plainsql.column(Window, name) for name in _concrete(Window)]
+    columns += [plainsql.column(Region, name) for name in _concrete(Region)]
+    return (
+        f"SELECT {', '.join(columns)} FROM {plainsql.table(Window)} JOIN {plainsql.table(Region)} "
+        f"ON {plainsql.column(Region, 'id')} = {plainsql.column(Window, 'region')} "
+        f"WHERE {plainsql.column(Window, 'id')} = ANY(%s::bigint[])"
+    )
+
+
 def _take(ids, now, lease_until):
     """Mark the claimable rows among ``ids`` as ``sending`` under a lease for this worker; returns their ids.
 
     The rows are looked up by primary key only, and the rule is read as a column rather than a condition, so no
-    table statistics can lead the planner to another index. On PostgreSQL, rows that another worker has locked are
-    skipped, and locking and marking the rest is one statement: each row is written once.
+    table statistics can lead the planner to another index. (On PostgreSQL, ``_take_and_load`` does this and loads
+    the rows in the same statement.)
     """
     ids = list(ids)
     if not ids:
         return []
     rows = Delivery.objects.filter(id__in=ids).order_by().annotate(is_claimable=Delivery.claimable(now))
-    if not connection.features.has_select_for_update_skip_locked:
-        claimed = [pk for pk, is_claimable in rows.values_list("id", "is_claimable") if is_claimable]
-        if claimed:
-            Delivery.objects.filter(id__in=claimed).update(
-                status=Delivery.Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
-            )
-        return claimed
-    locked, params = rows.select_for_update(skip_locked=True).values_list("id", "is_claimable").query.sql_with_params()
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        # MATERIALIZED keeps the rule out of the lookup: pushed down, it could send the planner to the status index.
-        cursor.execute(
-            f"WITH candidate AS MATERIALIZED ({locked}) "
-            f"UPDATE {quote(Delivery._meta.db_table)} SET status = %s, lease_until = %s, attempts = attempts + 1 "
-            "WHERE id = ANY(ARRAY(SELECT id FROM candidate WHERE is_claimable)) RETURNING id",
-            [*params, Delivery.Status.SENDING, lease_until],
+    claimed = [pk for pk, is_claimable in rows.values_list("id", "is_claimable") if is_claimable]
+    if claimed:
+        Delivery.objects.filter(id__in=claimed).update(
+            status=Delivery.Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
         )
-        return [pk for (pk,) in cursor.fetchall()]
+    return claimed
+
+
+def _take_and_load(ids, now, lease_until):
+    """On PostgreSQL: lock, mark and load the claimable rows among ``ids`` in one statement; returns them, in id order,
+    with their subscribers.
+
+    Rows another worker has locked are skipped, and each row is written once. The ids go in as one array, and the
+    statement's text is the same for every chunk, so neither Django nor the driver puts it together again. The rows
+    come back as the update left them (``sending``, the lease, one more attempt) without the columns sending never
+    reads (``NOT_FOR_SENDING``).
+    """
+    ids = sorted(ids)
+    if not ids:
+        return []
+    query = Delivery.objects.annotate(is_claimable=Delivery.claimable(now)).query
+    rule, rule_params = query.get_compiler(connection=connection).compile(query.annotations["is_claimable"])
+    delivery_names, subscriber_names = _claim_columns()
+    row, subscriber = plainsql.loader(Delivery, delivery_names), plainsql.loader(Subscriber, subscriber_names)
+    deliveries = []
+    for values in sorted(
+        plainsql.rows(_take_and_load_sql(rule), [*rule_params, ids, Delivery.Status.SENDING, lease_until])
+    ):
+        delivery = row(values[: len(delivery_names)])
+        delivery.subscriber = subscriber(values[len(delivery_names) :])
+        deliveries.append(delivery)
+    return deliveries
+
+
+def _claim_columns():
+    """The attnames ``_take_and_load`` reads of a row and of its subscriber; the row's id comes first."""
+    subscriber_prefix = "subscriber__"
+    leaving_subscriber = {n.removeprefix(subscriber_prefix) for n in NOT_FOR_SENDING if n.startswith(subscriber_prefix)}
+    return _concrete(Delivery, leaving=set(NOT_FOR_SENDING)), _concrete(Subscriber, leaving=leaving_subscriber)
+
+
+@lru_cache(maxsize=4)
+def _take_and_load_sql(rule):
+    # MATERIALIZED keeps the rule out of the lookup: pushed down, it could send the planner to the status index.
+    delivery_fields, subscriber_fields = _claim_columns()
+    returning = [plainsql.column(Delivery, name) for name in delivery_fields]
+    returning += [plainsql.column(Subscriber, name) for name in subscriber_fields]
+    delivery, subscriber = plainsql.table(Delivery), plainsql.table(Subscriber)
+    return (
+        f"WITH candidate AS MATERIALIZED (SELECT id, {rule} AS is_claimable FROM {delivery} "
+        "WHERE id = ANY(%s::bigint[]) FOR UPDATE SKIP LOCKED) "
+        f"UPDATE {delivery} SET status = %s, lease_until = %s, attempts = {delivery}.attempts + 1 FROM {subscriber} "
+        f"WHERE {plainsql.column(Delivery, 'id')} = ANY(ARRAY(SELECT id FROM candidate WHERE is_claimable)) "
+        f"AND {plainsql.column(Subscriber, 'id')} = {plainsql.column(Delivery, 'subscriber')} "
+        f"RETURNING {', '.join(returning)}"
+    )
 
 
 def _memberships(subscriber_ids, region_ids):
@@ -335,8 +419,7 @@ def record_result(result, now=None):
     """Write what happened to each row; only rows this worker still holds in ``sending`` change."""
     now = now or timezone.now()
     if result.sent:
-        sent_ids = [pk for pk, _message_id in result.sent]
-        _held(sent_ids).update(status=Delivery.Status.SENT, sent_at=now, lease_until=None, last_error="")
+        _mark_sent([pk for pk, _message_id in result.sent], now)
         with_ids = [Delivery(pk=pk, esp_message_id=message_id[:255]) for pk, message_id in result.sent if message_id]
         Delivery.objects.bulk_update(with_ids, ["esp_message_id"], batch_size=500)
     for name, status in (
@@ -362,6 +445,27 @@ def record_result(result, now=None):
         by_delay.setdefault(delay, []).append(pk)
     for delay, ids in by_delay.items():
         queueing.publish_on_commit(queueing.SEND_CHUNK, [ids], countdown=delay)  # else the beat finds them
+
+
+def _mark_sent(ids, now):
+    """Mark the rows among ``ids`` that this worker holds as sent at ``now``.
+
+    On PostgreSQL in one statement whose text is the same for every chunk, with the ids as one array.
+    """
+    if connection.vendor != "postgresql":
+        _held(ids).update(status=Delivery.Status.SENT, sent_at=now, lease_until=None, last_error="")
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_mark_sent_sql(), [Delivery.Status.SENT, now, sorted(ids), Delivery.Status.SENDING])
+
+
+@plainsql.written_once
+def _mark_sent_sql():
+    # As in ``_held``: the status is read as a value, so that the lookup stays on the primary key.
+    return (
+        f"UPDATE {plainsql.table(Delivery)} SET status = %s, sent_at = %s, lease_until = NULL, last_error = '' "
+        "WHERE id = ANY(%s::bigint[]) AND CASE WHEN status = %s THEN true ELSE false END"
+    )
 
 
 def _held(ids):
