@@ -51,6 +51,7 @@ def parse():
     )
     parser.add_argument("--channels", type=int, default=50, help="and this many apprise channels (default 50)")
     parser.add_argument("--email-only", action="store_true", help="measure the email fan-out only")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the email fan-out to FILE (pstats)")
     args = parser.parse_args()
     if args.count_only and args.serialize:
         parser.exit(2, "--count-only and --serialize contradict each other.\n")
@@ -126,6 +127,12 @@ def main():
             backend_pid = cursor.fetchone()[0]
     db0 = server_cpu(backend_pid) if backend_pid else None
     cpu0 = time.process_time()
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     t0 = time.perf_counter()
     lifecycle.announce(window)  # after commit: window_changed -> schedule_due -> create_due + send chunks
     if workers:
@@ -135,6 +142,9 @@ def main():
             time.sleep(0.25)
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
     db_cpu = server_cpu(backend_pid) - db0 if db0 is not None else None
 
     sent = Delivery.objects.filter(window=window, status="sent").count()
