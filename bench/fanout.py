@@ -96,7 +96,7 @@ def main():
     from maintenance import lifecycle
     from notifications.backends import CountingBackend
     from notifications.models import Delivery
-    from statuspage.celery import app
+    from statuspage.celery import app, settle
 
     cleanup()
     region = bench_region()
@@ -113,6 +113,7 @@ def main():
         workers = start_workers(args.workers, settings.NOTIFY_QUEUE)
     else:
         app.conf.task_always_eager = True  # the signal's schedule_due and its send chunks run here, one after another
+        settle()  # as a worker process does once it has loaded the app
     rss_before = peak_mb(resource.RUSAGE_SELF)
     print(
         "mail backend: counting only, no MIME built"

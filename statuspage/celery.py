@@ -1,8 +1,9 @@
+import gc
 import os
 import sys
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, signals
 from celery.beat import PersistentScheduler
 from django.core.exceptions import ImproperlyConfigured
 
@@ -52,3 +53,14 @@ def load_publisher():
     app.amqp.producer_pool  # noqa: B018 - resolving the transport class is the point
     app.backend  # noqa: B018 - each publish makes a result handle, which loads the result backend
     app.events.Dispatcher  # noqa: B018 - and may tell the events dispatcher it was sent
+
+
+@signals.worker_process_init.connect
+@signals.worker_ready.connect
+def settle(**kwargs):
+    """Once a worker process has loaded the app and its tasks (a pool's child after its start, or a solo or threads
+    worker when it is ready), move what it made out of the garbage collector's sight, as the web workers do: the
+    collections a fan-out's objects set off then walk only those, not the whole app every time (about a twentieth
+    of a one-process fan-out's CPU otherwise)."""
+    gc.collect()
+    gc.freeze()

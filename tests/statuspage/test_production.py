@@ -91,3 +91,22 @@ print(sorted(name for name in set(sys.modules) - before if name.startswith(("kom
     assert loaded == "True"
     assert _error  # nothing listens on port 9: only the publish tried to connect
     assert imported_by_publish == "[]"
+
+
+def test_a_worker_process_moves_what_it_loaded_out_of_the_collectors_sight_once_ready():
+    """A pool's child when it starts, and a solo worker once it is ready, freeze what loading the app made."""
+    code = """
+import gc, django
+django.setup()
+from celery import signals
+from statuspage.celery import app
+before = gc.get_freeze_count()
+signals.worker_process_init.send(sender=None)
+after_child = gc.get_freeze_count()
+gc.unfreeze()
+signals.worker_ready.send(sender=None)
+print(before, after_child > 1000, gc.get_freeze_count() > 1000)
+"""
+    result = shell.run("-c", code, DJANGO_SETTINGS_MODULE="statuspage.settings", **production_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "True", "True"]
