@@ -357,7 +357,7 @@ def message_ids(delivery):
 
 
 def _opaque(*parts):
-    return tokens.keyed_digest(MESSAGE_ID_SALT, "|".join(str(part) for part in parts)).hex()[:32]
+    return tokens.keyed_digest(MESSAGE_ID_SALT, "|".join(map(str, parts)))[:16].hex()
 
 
 def calendar_part(window, cache, language):
