@@ -1,9 +1,11 @@
+import gc
 import os
 import sys
 from pathlib import Path
 
 from celery import Celery
 from celery.beat import PersistentScheduler
+from celery.signals import worker_process_init, worker_ready
 from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statuspage.settings")
@@ -35,6 +37,16 @@ def _make_filesystem_broker_folders(sender, source, **kwargs):
     for key in ("data_folder_in", "data_folder_out", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@worker_ready.connect  # the process that runs the tasks with --pool=solo or threads
+@worker_process_init.connect  # each process of the prefork pool, once forked
+def _freeze_what_starting_made(**kwargs):
+    """Move what the worker made while starting (the app, Django, the broker's transport) out of the garbage
+    collector's sight, as web workers do (gunicorn.conf.py): a full collection during a fan-out then walks only what
+    the tasks made, instead of the whole process for tens of milliseconds each time."""
+    gc.collect()
+    gc.freeze()
 
 
 class Scheduler(PersistentScheduler):

@@ -91,3 +91,23 @@ print(sorted(name for name in set(sys.modules) - before if name.startswith(("kom
     assert loaded == "True"
     assert _error  # nothing listens on port 9: only the publish tried to connect
     assert imported_by_publish == "[]"
+
+
+@pytest.mark.parametrize("signal", ["worker_ready", "worker_process_init"])
+def test_a_celery_worker_moves_what_starting_made_out_of_the_garbage_collectors_sight(signal):
+    """Once a worker is ready (solo and threads pools), or a prefork child is forked, what starting made is frozen:
+    a full collection in the middle of a fan-out walks only what the tasks made."""
+    code = f"""
+import gc, django
+django.setup()
+from celery import signals
+import statuspage.celery
+print(gc.get_freeze_count())
+signals.{signal}.send(sender=None)
+print(gc.get_freeze_count())
+"""
+    result = shell.run("-c", code, DJANGO_SETTINGS_MODULE="statuspage.settings", **production_env())
+    assert result.returncode == 0, result.stderr
+    before, after = (int(line) for line in result.stdout.split())
+    assert before == 0
+    assert after > 50_000  # Django, Celery and the app's modules
