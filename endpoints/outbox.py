@@ -12,6 +12,8 @@ disabled; a 410 Gone disables it at once. Its owner is emailed when it keeps fai
 
 import json
 import logging
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,6 +30,7 @@ from endpoints.guard import Resolutions, UnsafeURL
 from endpoints.models import Channel, EndpointDelivery, WebhookSubscription
 from endpoints.payloads import PageState
 from maintenance.models import AuditEvent, IncidentUpdate
+from maintenance.state import fingerprint
 from notifications.transports import classify
 
 logger = logging.getLogger(__name__)
@@ -37,6 +40,7 @@ RETRY_CAP_SECONDS = 6 * 3600
 STREAM_KINDS = [EndpointDelivery.Kind.EVENT, EndpointDelivery.Kind.TEST]
 WAITING = [EndpointDelivery.Status.PENDING, EndpointDelivery.Status.SENDING]
 UNSUBSCRIBE_PLACEHOLDER = "\u0000unsubscribe\u0000"
+PAYLOAD_SECONDS = 5  # the longest a process reuses an event's payload, however unchanged its data
 
 
 def retry_delay(attempts):
@@ -412,12 +416,50 @@ def _send_to_channel(row, sending):
         raise Failure(exc.reason) from None
 
 
-class Messages:
-    """The payloads of a chunk's events, each built once for every endpoint it goes to, in the site's language."""
+class Built:
+    """The payloads this process built, for its next chunks (a fan-out's chunks all tell the same events): each
+    event's payload, read from the database with the page's state, is built once for as long as the data it is read
+    from keeps its version (``maintenance.state.fingerprint``), and for at most PAYLOAD_SECONDS, its
+    ``generated_at`` and the page's state (which the clock alone can change) being as of when it was built."""
 
-    def __init__(self, now):
+    def __init__(self, seconds=None, size=64):
+        self.seconds = PAYLOAD_SECONDS if seconds is None else seconds
+        self.size = size
+        self._lock = threading.Lock()
+        self._built = {}  # key: (version, built at, (payload, its body's bytes around the link) or a Failure)
+
+    def get(self, key, version, now):
+        found = self._built.get(key)
+        if found is None or found[0] != version or not timedelta(0) <= now - found[1] < timedelta(seconds=self.seconds):
+            return None
+        return found[2]
+
+    def put(self, key, version, now, built):
+        with self._lock:
+            if len(self._built) >= self.size:
+                oldest = sorted(self._built, key=lambda name: self._built[name][1])
+                for name in oldest[: len(oldest) - self.size + 1]:
+                    del self._built[name]
+            self._built[key] = (version, now, built)
+
+    def clear(self):
+        with self._lock:
+            self._built.clear()
+
+
+built = Built()
+os.register_at_fork(after_in_child=built.clear)
+
+
+class Messages:
+    """The payloads of a chunk's events in the site's language, each built once for every endpoint it goes to (and,
+    through ``built``, for the next chunks of this process while its data has not changed)."""
+
+    def __init__(self, now, built=built):
         self.now = now
         self._state = None
+        self._version = None
+        self._built = built
         self._payloads = {}
         self._bodies = {}
 
@@ -427,22 +469,39 @@ class Messages:
             self._state = PageState(self.now)
         return self._state
 
+    @property
+    def version(self):
+        """The version of the data the payloads are read from, as this chunk first asked (one query)."""
+        if self._version is None:
+            self._version = fingerprint()
+        return self._version
+
     def prepare(self, keys):
         """Build the payloads of these events now, in this thread (the sending threads only read them)."""
         for key in keys:
-            if key not in self._payloads:
-                try:
-                    with translation.override(settings.LANGUAGE_CODE):
-                        payload = self._build(key)
-                except Failure as failure:
-                    self._payloads[key] = failure
-                    continue
-                self._payloads[key] = payload
-                meta = {**payload["meta"], "unsubscribe": UNSUBSCRIBE_PLACEHOLDER}
-                text = json.dumps({**payload, "meta": meta}, ensure_ascii=False, separators=(",", ":"))
-                # ``meta`` comes first, so the first placeholder is the link's
-                before, _placeholder, after = text.partition(json.dumps(UNSUBSCRIBE_PLACEHOLDER))
-                self._bodies[key] = (before.encode("utf-8"), after.encode("utf-8"))
+            if key in self._payloads:
+                continue
+            found = self._built.get(key, self.version, self.now)
+            if found is None:
+                found = self._make(key)
+                self._built.put(key, self.version, self.now, found)
+            if isinstance(found, Failure):
+                self._payloads[key] = found
+            else:
+                self._payloads[key], self._bodies[key] = found
+
+    def _make(self, key):
+        """(the payload of ``key``, the bytes of its body before and after the unsubscribe link), or its Failure."""
+        try:
+            with translation.override(settings.LANGUAGE_CODE):
+                payload = self._build(key)
+        except Failure as failure:
+            return failure
+        meta = {**payload["meta"], "unsubscribe": UNSUBSCRIBE_PLACEHOLDER}
+        text = json.dumps({**payload, "meta": meta}, ensure_ascii=False, separators=(",", ":"))
+        # ``meta`` comes first, so the first placeholder is the link's
+        before, _placeholder, after = text.partition(json.dumps(UNSUBSCRIBE_PLACEHOLDER))
+        return payload, (before.encode("utf-8"), after.encode("utf-8"))
 
     def payload(self, key):
         """The Statuspage webhook payload of the event ``key`` (``meta.unsubscribe`` is the caller's)."""
