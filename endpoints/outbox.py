@@ -614,7 +614,9 @@ def record(outcome, now=None):
             status=status.PENDING, lease_until=None, attempts=F("attempts") - 1, queued_at=None
         )
         subscriptions = WebhookSubscription.objects
-        subscriptions.filter(id__in=outcome.healthy - set(outcome.failing)).update(failing_since=None, last_error="")
+        # Only those that were failing are written: a fan-out's healthy endpoints stay as they are.
+        recovered = subscriptions.filter(Q(failing_since__isnull=False) | ~Q(last_error=""))
+        recovered.filter(id__in=outcome.healthy - set(outcome.failing)).update(failing_since=None, last_error="")
         for pk, reason in outcome.failing.items():
             subscriptions.filter(id=pk, failing_since__isnull=True).update(
                 failing_since=now, failure_streak=F("failure_streak") + 1

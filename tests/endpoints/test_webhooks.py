@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from endpoints import http, outbox, schedule
 from endpoints.models import EndpointDelivery, WebhookSubscription
@@ -215,3 +216,14 @@ def test_an_unexpected_error_is_recorded_on_the_row_and_the_other_endpoints_stil
         broken.pk: ("pending", "ValueError: a bad secret"),
         fine.pk: ("sent", ""),
     }
+
+
+def test_a_2xx_clears_a_failing_endpoints_error(clock, regions, receiver, make_subscription):
+    failing = make_subscription(receiver.url, receiver=receiver)
+    healthy = make_subscription(receiver.url.replace("/hooks/offpeak", "/hooks/other"), receiver=receiver)
+    WebhookSubscription.objects.filter(pk=failing.pk).update(failing_since=timezone.now(), last_error="HTTP 500")
+    open_incident(regions, clock)
+    run()
+    assert receiver.rejected == [] and len(receiver.delivered) == 4
+    rows = WebhookSubscription.objects.filter(pk__in=[failing.pk, healthy.pk]).order_by("pk")
+    assert list(rows.values_list("failing_since", "last_error")) == [(None, ""), (None, "")]
