@@ -40,6 +40,7 @@ RETRY_CAP_SECONDS = 6 * 3600
 STREAM_KINDS = [EndpointDelivery.Kind.EVENT, EndpointDelivery.Kind.TEST]
 WAITING = [EndpointDelivery.Status.PENDING, EndpointDelivery.Status.SENDING]
 UNSUBSCRIBE_PLACEHOLDER = "\u0000unsubscribe\u0000"
+DISPATCH_ORDER = ("subscription_id", "channel_id", "event_at", "id")  # each endpoint's rows together, oldest first
 PAYLOAD_SECONDS = 5  # the longest a process reuses an event's payload, however unchanged its data
 
 
@@ -63,13 +64,25 @@ def dispatch(now=None, enqueue=None, endpoints=None):
     else:
         subscription_ids, channel_ids = endpoints
         due = due.filter(Q(subscription_id__in=subscription_ids) | Q(channel_id__in=channel_ids))
-    ids = list(due.order_by("subscription_id", "channel_id", "event_at", "id").values_list("id", flat=True))
-    size = settings.DELIVERY_CHUNK_SIZE
-    for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
+    ids = list(due.order_by(*DISPATCH_ORDER).values_list("id", flat=True))
+    for chunk in chunks(ids):
         EndpointDelivery.objects.filter(id__in=chunk).update(queued_at=now)
         enqueue(chunk)
     return len(ids)
+
+
+def queue(ids, enqueue=None):
+    """Queue send tasks for these rows, already marked as queued and in dispatch's order (as ``create_due`` makes
+    them); returns the row count."""
+    enqueue = enqueue or queueing.send_chunk
+    for chunk in chunks(ids):
+        enqueue(chunk)
+    return len(ids)
+
+
+def chunks(ids):
+    size = settings.DELIVERY_CHUNK_SIZE
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 # --- Claiming ----------------------------------------------------------------------------------------------------

@@ -16,8 +16,10 @@ from notifications.tasks import DATABASE_GONE
 def schedule_due():
     """Create the endpoint deliveries that are due by now and queue what waits (every minute, and on news)."""
     now = timezone.now()
-    created = schedule.create_due(now)
-    queued = outbox.dispatch(now)
+    made = []
+    created = schedule.create_due(now, queued=made)
+    queued = outbox.queue(made)  # the new events' rows, at once: the INSERT gave their ids
+    queued += outbox.dispatch(now)  # and whatever else waits
     return {"created": sum(created.values()), "queued": queued}
 
 

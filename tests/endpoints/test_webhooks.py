@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 
 from endpoints import http, outbox, schedule
@@ -227,3 +228,24 @@ def test_a_2xx_clears_a_failing_endpoints_error(clock, regions, receiver, make_s
     assert receiver.rejected == [] and len(receiver.delivered) == 4
     rows = WebhookSubscription.objects.filter(pk__in=[failing.pk, healthy.pk]).order_by("pk")
     assert list(rows.values_list("failing_since", "last_error")) == [(None, ""), (None, "")]
+
+
+def test_the_rows_an_event_makes_come_back_from_the_insert_queued_in_dispatch_order(
+    clock, regions, receiver, make_subscription, make_channel
+):
+    for path in ("/hooks/b", "/hooks/a"):
+        make_subscription(receiver.url.replace("/hooks/offpeak", path), receiver=receiver)
+    make_channel(f"json://127.0.0.1:{receiver.port}/chat")
+    EndpointDelivery.objects.update(status="sent")  # the owners' confirmation emails
+    open_incident(regions, clock)
+    made = []
+    schedule.create_due(timezone.now(), queued=made)
+    rows = EndpointDelivery.objects.filter(kind="event")
+    if connection.vendor != "postgresql":  # bulk_create gives no ids back: the dispatch query finds the rows
+        assert made == [] and set(rows.values_list("queued_at", flat=True)) == {None}
+        assert outbox.dispatch(timezone.now(), enqueue=lambda ids: None) == rows.count() == 5
+        return
+    assert made == list(rows.order_by(*outbox.DISPATCH_ORDER).values_list("id", flat=True))
+    assert len(made) == 5  # the incident and its component update to each webhook, the incident to the channel
+    assert set(rows.values_list("queued_at", flat=True)) == {timezone.now()}
+    assert outbox.dispatch(timezone.now(), enqueue=lambda ids: None) == 0  # nothing left for the dispatch query
