@@ -22,7 +22,8 @@ from functools import partial
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import F, Prefetch, Q, prefetch_related_objects
+from django.db.models import BooleanField, F, Prefetch, Q, prefetch_related_objects
+from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 
 from endpoints import channels, events, http, notices, queueing, signing, vault
@@ -44,6 +45,18 @@ DISPATCH_ORDER = ("subscription_id", "channel_id", "event_at", "id")  # each end
 PAYLOAD_SECONDS = 5  # the longest a process reuses an event's payload, however unchanged its data
 
 
+def any_of(model, column, values):
+    """``<column> IN values`` as a condition for ``filter()``: on PostgreSQL ``= ANY(%s)`` with the values as one
+    array, where ``__in`` has Django prepare, the driver bind and the server parse one parameter per value (a
+    chunk's 250 ids, in several statements per chunk). No values: Django runs no statement at all, as for ``__in``."""
+    values = list(values)
+    if connection.vendor != "postgresql" or not values:
+        return Q(**{f"{column}__in": values})
+    quote = connection.ops.quote_name
+    sql = f"{quote(model._meta.db_table)}.{quote(column)} = ANY(%s::bigint[])"
+    return Q(RawSQL(sql, [values], output_field=BooleanField()))
+
+
 def retry_delay(attempts):
     """Seconds before the next try after ``attempts`` tries: 1, 2, 4, ... minutes, at most 6 hours."""
     return min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_CAP_SECONDS)
@@ -63,10 +76,11 @@ def dispatch(now=None, enqueue=None, endpoints=None):
         due = due.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before))
     else:
         subscription_ids, channel_ids = endpoints
-        due = due.filter(Q(subscription_id__in=subscription_ids) | Q(channel_id__in=channel_ids))
+        subscriptions = any_of(EndpointDelivery, "subscription_id", subscription_ids)
+        due = due.filter(subscriptions | any_of(EndpointDelivery, "channel_id", channel_ids))
     ids = list(due.order_by(*DISPATCH_ORDER).values_list("id", flat=True))
     for chunk in chunks(ids):
-        EndpointDelivery.objects.filter(id__in=chunk).update(queued_at=now)
+        EndpointDelivery.objects.filter(any_of(EndpointDelivery, "id", chunk)).update(queued_at=now)
         enqueue(chunk)
     return len(ids)
 
@@ -151,7 +165,7 @@ def _claim_returning(ids, now, lease_until):
         return []
     table = connection.ops.quote_name(EndpointDelivery._meta.db_table)
     candidates, params = (
-        EndpointDelivery.objects.filter(EndpointDelivery.claimable(now), id__in=ids)
+        EndpointDelivery.objects.filter(EndpointDelivery.claimable(now), any_of(EndpointDelivery, "id", ids))
         .order_by()
         .values("id", "subscription_id", "channel_id", "kind", "event_at")
         .query.sql_with_params()
@@ -170,7 +184,7 @@ def _claim_returning(ids, now, lease_until):
                    AND NOT EXISTS ({older.format(column="channel_id")}))
         )
         UPDATE {table} AS r SET status = %s, lease_until = %s, attempts = r.attempts + 1
-        FROM claimed WHERE r.id = claimed.id
+        WHERE r.id = ANY(ARRAY(SELECT id FROM claimed))
         RETURNING r.id, r.subscription_id, r.channel_id, r.kind, r.event, r.event_at, r.message_id, r.attempts,
                   r.created_at
     """
@@ -186,7 +200,9 @@ def _claim_returning(ids, now, lease_until):
 def _load_endpoints(rows):
     """Give the Claimed rows their subscription or channel, each loaded once; the owner's emails also name the
     subscription's regions."""
-    subscriptions = WebhookSubscription.objects.in_bulk({row.subscription_id for row in rows if row.subscription_id})
+    subscription_ids = {row.subscription_id for row in rows if row.subscription_id}
+    found = WebhookSubscription.objects.filter(any_of(WebhookSubscription, "id", subscription_ids))
+    subscriptions = {subscription.pk: subscription for subscription in found}
     channels = Channel.objects.in_bulk({row.channel_id for row in rows if row.channel_id})
     for row in rows:
         row.subscription = subscriptions.get(row.subscription_id)
@@ -603,7 +619,7 @@ def record(outcome, now=None):
         for pk, answer in outcome.sent:
             by_answer.setdefault(answer, []).append(pk)
         for answer, ids in by_answer.items():
-            mine.filter(id__in=ids).update(
+            mine.filter(any_of(EndpointDelivery, "id", ids)).update(
                 status=status.SENT, sent_at=now, lease_until=None, last_error="", response_status=answer
             )
         for pk, reason, answer in outcome.failed:
@@ -612,7 +628,8 @@ def record(outcome, now=None):
         for pk, reason in outcome.skipped:
             by_reason.setdefault(reason[:500], []).append(pk)
         for reason, ids in by_reason.items():
-            mine.filter(id__in=ids).update(status=status.SKIPPED, lease_until=None, last_error=reason)
+            skipped = mine.filter(any_of(EndpointDelivery, "id", ids))
+            skipped.update(status=status.SKIPPED, lease_until=None, last_error=reason)
         for pk, reason, attempts, answer in outcome.retry:
             mine.filter(id=pk).update(
                 status=status.PENDING,
@@ -623,13 +640,14 @@ def record(outcome, now=None):
                 queued_at=None,
             )
         # Put back untried: their claim counted no attempt.
-        mine.filter(id__in=outcome.released).update(
+        mine.filter(any_of(EndpointDelivery, "id", outcome.released)).update(
             status=status.PENDING, lease_until=None, attempts=F("attempts") - 1, queued_at=None
         )
         subscriptions = WebhookSubscription.objects
         # Only those that were failing are written: a fan-out's healthy endpoints stay as they are.
         recovered = subscriptions.filter(Q(failing_since__isnull=False) | ~Q(last_error=""))
-        recovered.filter(id__in=outcome.healthy - set(outcome.failing)).update(failing_since=None, last_error="")
+        healthy = outcome.healthy - set(outcome.failing)
+        recovered.filter(any_of(WebhookSubscription, "id", healthy)).update(failing_since=None, last_error="")
         for pk, reason in outcome.failing.items():
             subscriptions.filter(id=pk, failing_since__isnull=True).update(
                 failing_since=now, failure_streak=F("failure_streak") + 1

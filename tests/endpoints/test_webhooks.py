@@ -249,3 +249,14 @@ def test_the_rows_an_event_makes_come_back_from_the_insert_queued_in_dispatch_or
     assert len(made) == 5  # the incident and its component update to each webhook, the incident to the channel
     assert set(rows.values_list("queued_at", flat=True)) == {timezone.now()}
     assert outbox.dispatch(timezone.now(), enqueue=lambda ids: None) == 0  # nothing left for the dispatch query
+
+
+def test_any_of_takes_the_rows_in_takes_and_runs_nothing_for_no_values(
+    clock, regions, receiver, make_subscription, django_assert_num_queries
+):
+    subscriptions = [make_subscription(receiver.url.replace("offpeak", str(n)), receiver=receiver) for n in range(3)]
+    wanted = [subscriptions[0].pk, subscriptions[2].pk]
+    rows = WebhookSubscription.objects.filter(outbox.any_of(WebhookSubscription, "id", wanted)).order_by("pk")
+    assert list(rows.values_list("pk", flat=True)) == wanted
+    with django_assert_num_queries(0):
+        assert WebhookSubscription.objects.filter(outbox.any_of(WebhookSubscription, "id", [])).update(url="x") == 0
