@@ -14,10 +14,10 @@ import json
 import logging
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
+from itertools import islice
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -42,6 +42,8 @@ STREAM_KINDS = [EndpointDelivery.Kind.EVENT, EndpointDelivery.Kind.TEST]
 WAITING = [EndpointDelivery.Status.PENDING, EndpointDelivery.Status.SENDING]
 UNSUBSCRIBE_PLACEHOLDER = "\u0000unsubscribe\u0000"
 DISPATCH_ORDER = ("subscription_id", "channel_id", "event_at", "id")  # each endpoint's rows together, oldest first
+SEND_WIDTH = 4  # endpoints a chunk posts to at once to begin with
+STALL_SECONDS = 0.05  # when none of them has answered for this long, twice as many (up to ENDPOINT_SEND_THREADS)
 PAYLOAD_SECONDS = 5  # the longest a process reuses an event's payload, however unchanged its data
 
 
@@ -277,9 +279,9 @@ class Outcome:
 def send_chunk(ids, now=None):
     """Claim, send and record the given rows. Safe to run twice with the same ids.
 
-    Each endpoint's rows go out one after another, in order; different endpoints are posted to at the same time, on
-    up to ENDPOINT_SEND_THREADS threads, so one slow endpoint does not hold up the others. The threads touch no
-    database: the payloads are built before, and the outcome recorded after.
+    Each endpoint's rows go out one after another, in order; different endpoints are posted to at the same time
+    (``_post_streams``), so one slow endpoint does not hold up the others. The sending threads touch no database:
+    the payloads are built before, and the outcome recorded after.
     """
     now = now or timezone.now()
     rows = claim(ids, now)
@@ -295,10 +297,7 @@ def send_chunk(ids, now=None):
         else:
             owners.append(row)
     if streams:
-        threads = min(settings.ENDPOINT_SEND_THREADS, len(streams))
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="endpoint-send") as pool:
-            for part in pool.map(partial(_send_stream, sending=sending), streams.values()):
-                outcome.merge(part)
+        outcome.merge(_post_streams(streams.values(), sending))
     if owners:
         mail = get_connection()  # one connection for the chunk's owner emails, in this thread
         for row in owners:
@@ -308,6 +307,49 @@ def send_chunk(ids, now=None):
     if outcome.sent:
         dispatch(now, endpoints=touched)  # the next events of these endpoints, held back until now
     return outcome
+
+
+class Senders:
+    """A process's sending threads, kept from chunk to chunk: at most ENDPOINT_SEND_THREADS, each started when a
+    stream finds none idle."""
+
+    def __init__(self):
+        self._pool = self._size = None
+        self._lock = threading.Lock()
+
+    def submit(self, function, *args):
+        with self._lock:
+            if self._size != settings.ENDPOINT_SEND_THREADS:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                self._size = settings.ENDPOINT_SEND_THREADS
+                self._pool = ThreadPoolExecutor(max_workers=self._size, thread_name_prefix="endpoint-send")
+            return self._pool.submit(function, *args)
+
+
+senders = Senders()
+os.register_at_fork(after_in_child=senders.__init__)  # a child starts its own threads
+
+
+def _post_streams(streams, sending):
+    """Send each endpoint's rows (``_send_stream``), a few endpoints at once to begin with (SEND_WIDTH): while none
+    of those being posted to has answered for STALL_SECONDS, twice as many at once, up to ENDPOINT_SEND_THREADS.
+
+    So slow endpoints get as many threads as they need, and fast ones, which keep their threads busy rather than
+    waiting, few: threads that all want the interpreter at once spend the CPU handing it over.
+    """
+    outcome = Outcome()
+    waiting = iter(streams)
+    width, running = min(SEND_WIDTH, settings.ENDPOINT_SEND_THREADS), set()
+    while True:
+        running |= {senders.submit(_send_stream, stream, sending) for stream in islice(waiting, width - len(running))}
+        if not running:
+            return outcome
+        done, running = wait(running, timeout=STALL_SECONDS, return_when=FIRST_COMPLETED)
+        if not done:
+            width = min(width * 2, settings.ENDPOINT_SEND_THREADS)
+        for future in done:
+            outcome.merge(future.result())
 
 
 class Sending:

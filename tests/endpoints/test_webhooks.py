@@ -1,5 +1,7 @@
 """Webhooks end to end against a real local receiver that verifies each signature with ``standardwebhooks``."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -260,3 +262,52 @@ def test_any_of_takes_the_rows_in_takes_and_runs_nothing_for_no_values(
     assert list(rows.values_list("pk", flat=True)) == wanted
     with django_assert_num_queries(0):
         assert WebhookSubscription.objects.filter(outbox.any_of(WebhookSubscription, "id", [])).update(url="x") == 0
+
+
+def release_when(receiver, done, seconds=5):
+    """A thread that lets the receiver's hanging answers go once ``done()`` is true (or ``seconds`` passed); its
+    ``reached`` is set if ``done()`` came true first."""
+    reached = threading.Event()
+
+    def watch():
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not done():
+            reached.wait(0.01)
+        if done():
+            reached.set()
+        receiver.release.set()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    watcher.reached = reached
+    return watcher
+
+
+def test_an_endpoint_that_keeps_the_worker_waiting_does_not_hold_up_the_others(
+    clock, regions, receiver, make_subscription
+):
+    for n in range(8):
+        make_subscription(receiver.url.replace("offpeak", str(n)), receiver=receiver)
+    open_incident(regions, clock)
+    receiver.answers = ["hang"]  # the first post
+    watcher = release_when(receiver, lambda: len(receiver.delivered) == 14)
+    run()
+    watcher.join()
+    assert watcher.reached.is_set()  # the seven others got both their rows while the first waited
+    assert EndpointDelivery.objects.filter(kind="event", status="sent").count() == 16
+
+
+def test_endpoints_that_all_keep_the_worker_waiting_are_posted_to_more_at_once(
+    clock, regions, receiver, make_subscription, settings
+):
+    settings.ENDPOINT_SEND_THREADS = 8
+    for n in range(8):
+        make_subscription(receiver.url.replace("offpeak", str(n)), receiver=receiver)
+    open_incident(regions, clock)
+    receiver.answers = ["hang"] * 8
+    watcher = release_when(receiver, lambda: len(receiver.requests) == 8)
+    run()
+    watcher.join()
+    assert outbox.SEND_WIDTH < 8
+    assert watcher.reached.is_set()  # all eight waited at once: the chunk widened as none answered
+    assert EndpointDelivery.objects.filter(kind="event", status="sent").count() == 16
