@@ -533,6 +533,7 @@ class Messages:
         self._built = built
         self._payloads = {}
         self._bodies = {}
+        self._events = {}
 
     @property
     def state(self):
@@ -602,8 +603,20 @@ class Messages:
         return payload
 
     def _event(self, key):
-        """The IncidentUpdate or AuditEvent that ``key`` names, with what its payload reads; a permanent Failure if
-        it is gone."""
+        """The IncidentUpdate or AuditEvent that ``key`` names, with what its payload reads, loaded once for the
+        chunk (its component updates' payloads read it too); a permanent Failure if it is gone."""
+        found = self._events.get(key)
+        if found is None:
+            try:
+                found = self._load_event(key)
+            except Failure as failure:
+                found = failure
+            self._events[key] = found
+        if isinstance(found, Failure):
+            raise found
+        return found
+
+    def _load_event(self, key):
         kind, _sep, pk = key.rpartition("-")
         if kind == "incident-update":
             rows = IncidentUpdate.objects.select_related("incident").prefetch_related(

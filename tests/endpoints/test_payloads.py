@@ -150,3 +150,18 @@ def test_a_payload_is_built_again_after_payload_seconds_so_the_page_state_follow
     again = Messages(timezone.now()).payload(key)
     assert first["meta"]["generated_at"] != again["meta"]["generated_at"]
     assert again["meta"]["generated_at"] == timezone.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def test_an_event_and_its_component_update_are_built_from_one_reading_of_the_event(
+    clock, regions, django_assert_num_queries
+):
+    incident = incidents.open_incident("Slow", [regions["japan"]], Incident.Impact.MINOR, "Looking.")
+    key = f"incident-update-{incident.updates.get().pk}"
+    component = f"component:{key}:region-{regions['japan'].pk}"
+    # the data's version; the page's regions, running windows and open incidents; the update, its incident's
+    # updates and regions
+    with django_assert_num_queries(7):
+        messages = Messages(timezone.now())
+        messages.prepare([key, component])
+    assert messages.payload(component)["component_update"]["new_status"] == "degraded_performance"
+    assert messages.payload(key)["incident"]["name"] == "Slow"
