@@ -53,6 +53,14 @@ def parse(url):
         return None
 
 
+def load():
+    """Import every apprise service's module now (about 0.3 s of CPU), which apprise does on the first URL it
+    parses: a worker calls it when it starts, so its first chunk with a channel does not."""
+    from apprise.manager_plugins import NotificationManager
+
+    NotificationManager().load_modules()
+
+
 def service_name(service):
     return str(getattr(service, "service_name", "") or type(service).__name__)[:60]
 

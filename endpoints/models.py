@@ -124,6 +124,8 @@ class EndpointDelivery(OutboxRow):
 
     OWNER_KINDS = {Kind.CONFIRM, Kind.FAILING, Kind.DISABLED}
 
+    # No index of their own: each endpoint's rows are found through the unique (endpoint, event) indexes and the
+    # order index, which begin with it, and every row written (made, claimed, recorded) updates every index.
     subscription = models.ForeignKey(
         WebhookSubscription,
         verbose_name=_("webhook subscription"),
@@ -131,6 +133,7 @@ class EndpointDelivery(OutboxRow):
         blank=True,
         on_delete=models.CASCADE,
         related_name="deliveries",
+        db_index=False,
     )
     channel = models.ForeignKey(
         Channel,
@@ -139,6 +142,7 @@ class EndpointDelivery(OutboxRow):
         blank=True,
         on_delete=models.CASCADE,
         related_name="deliveries",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.EVENT)
     # What is told: ``incident-update-<pk>`` or ``window-event-<pk>`` (the ids of the v2 API's updates), or for the

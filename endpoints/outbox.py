@@ -12,15 +12,18 @@ disabled; a 410 Gone disables it at once. Its owner is emailed when it keeps fai
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import os
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
+from itertools import islice
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import F, Prefetch, Q, prefetch_related_objects
+from django.db.models import BooleanField, F, Prefetch, Q, prefetch_related_objects
+from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 
 from endpoints import channels, events, http, notices, queueing, signing, vault
@@ -28,6 +31,7 @@ from endpoints.guard import Resolutions, UnsafeURL
 from endpoints.models import Channel, EndpointDelivery, WebhookSubscription
 from endpoints.payloads import PageState
 from maintenance.models import AuditEvent, IncidentUpdate
+from maintenance.state import fingerprint
 from notifications.transports import classify
 
 logger = logging.getLogger(__name__)
@@ -37,6 +41,22 @@ RETRY_CAP_SECONDS = 6 * 3600
 STREAM_KINDS = [EndpointDelivery.Kind.EVENT, EndpointDelivery.Kind.TEST]
 WAITING = [EndpointDelivery.Status.PENDING, EndpointDelivery.Status.SENDING]
 UNSUBSCRIBE_PLACEHOLDER = "\u0000unsubscribe\u0000"
+DISPATCH_ORDER = ("subscription_id", "channel_id", "event_at", "id")  # each endpoint's rows together, oldest first
+SEND_WIDTH = 4  # endpoints a chunk posts to at once to begin with
+STALL_SECONDS = 0.05  # when none of them has answered for this long, twice as many (up to ENDPOINT_SEND_THREADS)
+PAYLOAD_SECONDS = 5  # the longest a process reuses an event's payload, however unchanged its data
+
+
+def any_of(model, column, values):
+    """``<column> IN values`` as a condition for ``filter()``: on PostgreSQL ``= ANY(%s)`` with the values as one
+    array, where ``__in`` has Django prepare, the driver bind and the server parse one parameter per value (a
+    chunk's 250 ids, in several statements per chunk). No values: Django runs no statement at all, as for ``__in``."""
+    values = list(values)
+    if connection.vendor != "postgresql" or not values:
+        return Q(**{f"{column}__in": values})
+    quote = connection.ops.quote_name
+    sql = f"{quote(model._meta.db_table)}.{quote(column)} = ANY(%s::bigint[])"
+    return Q(RawSQL(sql, [values], output_field=BooleanField()))
 
 
 def retry_delay(attempts):
@@ -58,14 +78,27 @@ def dispatch(now=None, enqueue=None, endpoints=None):
         due = due.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before))
     else:
         subscription_ids, channel_ids = endpoints
-        due = due.filter(Q(subscription_id__in=subscription_ids) | Q(channel_id__in=channel_ids))
-    ids = list(due.order_by("subscription_id", "channel_id", "event_at", "id").values_list("id", flat=True))
-    size = settings.DELIVERY_CHUNK_SIZE
-    for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
-        EndpointDelivery.objects.filter(id__in=chunk).update(queued_at=now)
+        subscriptions = any_of(EndpointDelivery, "subscription_id", subscription_ids)
+        due = due.filter(subscriptions | any_of(EndpointDelivery, "channel_id", channel_ids))
+    ids = list(due.order_by(*DISPATCH_ORDER).values_list("id", flat=True))
+    for chunk in chunks(ids):
+        EndpointDelivery.objects.filter(any_of(EndpointDelivery, "id", chunk)).update(queued_at=now)
         enqueue(chunk)
     return len(ids)
+
+
+def queue(ids, enqueue=None):
+    """Queue send tasks for these rows, already marked as queued and in dispatch's order (as ``create_due`` makes
+    them); returns the row count."""
+    enqueue = enqueue or queueing.send_chunk
+    for chunk in chunks(ids):
+        enqueue(chunk)
+    return len(ids)
+
+
+def chunks(ids):
+    size = settings.DELIVERY_CHUNK_SIZE
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 # --- Claiming ----------------------------------------------------------------------------------------------------
@@ -134,7 +167,7 @@ def _claim_returning(ids, now, lease_until):
         return []
     table = connection.ops.quote_name(EndpointDelivery._meta.db_table)
     candidates, params = (
-        EndpointDelivery.objects.filter(EndpointDelivery.claimable(now), id__in=ids)
+        EndpointDelivery.objects.filter(EndpointDelivery.claimable(now), any_of(EndpointDelivery, "id", ids))
         .order_by()
         .values("id", "subscription_id", "channel_id", "kind", "event_at")
         .query.sql_with_params()
@@ -153,7 +186,7 @@ def _claim_returning(ids, now, lease_until):
                    AND NOT EXISTS ({older.format(column="channel_id")}))
         )
         UPDATE {table} AS r SET status = %s, lease_until = %s, attempts = r.attempts + 1
-        FROM claimed WHERE r.id = claimed.id
+        WHERE r.id = ANY(ARRAY(SELECT id FROM claimed))
         RETURNING r.id, r.subscription_id, r.channel_id, r.kind, r.event, r.event_at, r.message_id, r.attempts,
                   r.created_at
     """
@@ -169,7 +202,9 @@ def _claim_returning(ids, now, lease_until):
 def _load_endpoints(rows):
     """Give the Claimed rows their subscription or channel, each loaded once; the owner's emails also name the
     subscription's regions."""
-    subscriptions = WebhookSubscription.objects.in_bulk({row.subscription_id for row in rows if row.subscription_id})
+    subscription_ids = {row.subscription_id for row in rows if row.subscription_id}
+    found = WebhookSubscription.objects.filter(any_of(WebhookSubscription, "id", subscription_ids))
+    subscriptions = {subscription.pk: subscription for subscription in found}
     channels = Channel.objects.in_bulk({row.channel_id for row in rows if row.channel_id})
     for row in rows:
         row.subscription = subscriptions.get(row.subscription_id)
@@ -244,9 +279,9 @@ class Outcome:
 def send_chunk(ids, now=None):
     """Claim, send and record the given rows. Safe to run twice with the same ids.
 
-    Each endpoint's rows go out one after another, in order; different endpoints are posted to at the same time, on
-    up to ENDPOINT_SEND_THREADS threads, so one slow endpoint does not hold up the others. The threads touch no
-    database: the payloads are built before, and the outcome recorded after.
+    Each endpoint's rows go out one after another, in order; different endpoints are posted to at the same time
+    (``_post_streams``), so one slow endpoint does not hold up the others. The sending threads touch no database:
+    the payloads are built before, and the outcome recorded after.
     """
     now = now or timezone.now()
     rows = claim(ids, now)
@@ -262,10 +297,7 @@ def send_chunk(ids, now=None):
         else:
             owners.append(row)
     if streams:
-        threads = min(settings.ENDPOINT_SEND_THREADS, len(streams))
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="endpoint-send") as pool:
-            for part in pool.map(partial(_send_stream, sending=sending), streams.values()):
-                outcome.merge(part)
+        outcome.merge(_post_streams(streams.values(), sending))
     if owners:
         mail = get_connection()  # one connection for the chunk's owner emails, in this thread
         for row in owners:
@@ -275,6 +307,49 @@ def send_chunk(ids, now=None):
     if outcome.sent:
         dispatch(now, endpoints=touched)  # the next events of these endpoints, held back until now
     return outcome
+
+
+class Senders:
+    """A process's sending threads, kept from chunk to chunk: at most ENDPOINT_SEND_THREADS, each started when a
+    stream finds none idle."""
+
+    def __init__(self):
+        self._pool = self._size = None
+        self._lock = threading.Lock()
+
+    def submit(self, function, *args):
+        with self._lock:
+            if self._size != settings.ENDPOINT_SEND_THREADS:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                self._size = settings.ENDPOINT_SEND_THREADS
+                self._pool = ThreadPoolExecutor(max_workers=self._size, thread_name_prefix="endpoint-send")
+            return self._pool.submit(function, *args)
+
+
+senders = Senders()
+os.register_at_fork(after_in_child=senders.__init__)  # a child starts its own threads
+
+
+def _post_streams(streams, sending):
+    """Send each endpoint's rows (``_send_stream``), a few endpoints at once to begin with (SEND_WIDTH): while none
+    of those being posted to has answered for STALL_SECONDS, twice as many at once, up to ENDPOINT_SEND_THREADS.
+
+    So slow endpoints get as many threads as they need, and fast ones, which keep their threads busy rather than
+    waiting, few: threads that all want the interpreter at once spend the CPU handing it over.
+    """
+    outcome = Outcome()
+    waiting = iter(streams)
+    width, running = min(SEND_WIDTH, settings.ENDPOINT_SEND_THREADS), set()
+    while True:
+        running |= {senders.submit(_send_stream, stream, sending) for stream in islice(waiting, width - len(running))}
+        if not running:
+            return outcome
+        done, running = wait(running, timeout=STALL_SECONDS, return_when=FIRST_COMPLETED)
+        if not done:
+            width = min(width * 2, settings.ENDPOINT_SEND_THREADS)
+        for future in done:
+            outcome.merge(future.result())
 
 
 class Sending:
@@ -412,14 +487,53 @@ def _send_to_channel(row, sending):
         raise Failure(exc.reason) from None
 
 
-class Messages:
-    """The payloads of a chunk's events, each built once for every endpoint it goes to, in the site's language."""
+class Built:
+    """The payloads this process built, for its next chunks (a fan-out's chunks all tell the same events): each
+    event's payload, read from the database with the page's state, is built once for as long as the data it is read
+    from keeps its version (``maintenance.state.fingerprint``), and for at most PAYLOAD_SECONDS, its
+    ``generated_at`` and the page's state (which the clock alone can change) being as of when it was built."""
 
-    def __init__(self, now):
+    def __init__(self, seconds=None, size=64):
+        self.seconds = PAYLOAD_SECONDS if seconds is None else seconds
+        self.size = size
+        self._lock = threading.Lock()
+        self._built = {}  # key: (version, built at, (payload, its body's bytes around the link) or a Failure)
+
+    def get(self, key, version, now):
+        found = self._built.get(key)
+        if found is None or found[0] != version or not timedelta(0) <= now - found[1] < timedelta(seconds=self.seconds):
+            return None
+        return found[2]
+
+    def put(self, key, version, now, built):
+        with self._lock:
+            if len(self._built) >= self.size:
+                oldest = sorted(self._built, key=lambda name: self._built[name][1])
+                for name in oldest[: len(oldest) - self.size + 1]:
+                    del self._built[name]
+            self._built[key] = (version, now, built)
+
+    def clear(self):
+        with self._lock:
+            self._built.clear()
+
+
+built = Built()
+os.register_at_fork(after_in_child=built.clear)
+
+
+class Messages:
+    """The payloads of a chunk's events in the site's language, each built once for every endpoint it goes to (and,
+    through ``built``, for the next chunks of this process while its data has not changed)."""
+
+    def __init__(self, now, built=built):
         self.now = now
         self._state = None
+        self._version = None
+        self._built = built
         self._payloads = {}
         self._bodies = {}
+        self._events = {}
 
     @property
     def state(self):
@@ -427,22 +541,39 @@ class Messages:
             self._state = PageState(self.now)
         return self._state
 
+    @property
+    def version(self):
+        """The version of the data the payloads are read from, as this chunk first asked (one query)."""
+        if self._version is None:
+            self._version = fingerprint()
+        return self._version
+
     def prepare(self, keys):
         """Build the payloads of these events now, in this thread (the sending threads only read them)."""
         for key in keys:
-            if key not in self._payloads:
-                try:
-                    with translation.override(settings.LANGUAGE_CODE):
-                        payload = self._build(key)
-                except Failure as failure:
-                    self._payloads[key] = failure
-                    continue
-                self._payloads[key] = payload
-                meta = {**payload["meta"], "unsubscribe": UNSUBSCRIBE_PLACEHOLDER}
-                text = json.dumps({**payload, "meta": meta}, ensure_ascii=False, separators=(",", ":"))
-                # ``meta`` comes first, so the first placeholder is the link's
-                before, _placeholder, after = text.partition(json.dumps(UNSUBSCRIBE_PLACEHOLDER))
-                self._bodies[key] = (before.encode("utf-8"), after.encode("utf-8"))
+            if key in self._payloads:
+                continue
+            found = self._built.get(key, self.version, self.now)
+            if found is None:
+                found = self._make(key)
+                self._built.put(key, self.version, self.now, found)
+            if isinstance(found, Failure):
+                self._payloads[key] = found
+            else:
+                self._payloads[key], self._bodies[key] = found
+
+    def _make(self, key):
+        """(the payload of ``key``, the bytes of its body before and after the unsubscribe link), or its Failure."""
+        try:
+            with translation.override(settings.LANGUAGE_CODE):
+                payload = self._build(key)
+        except Failure as failure:
+            return failure
+        meta = {**payload["meta"], "unsubscribe": UNSUBSCRIBE_PLACEHOLDER}
+        text = json.dumps({**payload, "meta": meta}, ensure_ascii=False, separators=(",", ":"))
+        # ``meta`` comes first, so the first placeholder is the link's
+        before, _placeholder, after = text.partition(json.dumps(UNSUBSCRIBE_PLACEHOLDER))
+        return payload, (before.encode("utf-8"), after.encode("utf-8"))
 
     def payload(self, key):
         """The Statuspage webhook payload of the event ``key`` (``meta.unsubscribe`` is the caller's)."""
@@ -472,8 +603,20 @@ class Messages:
         return payload
 
     def _event(self, key):
-        """The IncidentUpdate or AuditEvent that ``key`` names, with what its payload reads; a permanent Failure if
-        it is gone."""
+        """The IncidentUpdate or AuditEvent that ``key`` names, with what its payload reads, loaded once for the
+        chunk (its component updates' payloads read it too); a permanent Failure if it is gone."""
+        found = self._events.get(key)
+        if found is None:
+            try:
+                found = self._load_event(key)
+            except Failure as failure:
+                found = failure
+            self._events[key] = found
+        if isinstance(found, Failure):
+            raise found
+        return found
+
+    def _load_event(self, key):
         kind, _sep, pk = key.rpartition("-")
         if kind == "incident-update":
             rows = IncidentUpdate.objects.select_related("incident").prefetch_related(
@@ -531,7 +674,7 @@ def record(outcome, now=None):
         for pk, answer in outcome.sent:
             by_answer.setdefault(answer, []).append(pk)
         for answer, ids in by_answer.items():
-            mine.filter(id__in=ids).update(
+            mine.filter(any_of(EndpointDelivery, "id", ids)).update(
                 status=status.SENT, sent_at=now, lease_until=None, last_error="", response_status=answer
             )
         for pk, reason, answer in outcome.failed:
@@ -540,7 +683,8 @@ def record(outcome, now=None):
         for pk, reason in outcome.skipped:
             by_reason.setdefault(reason[:500], []).append(pk)
         for reason, ids in by_reason.items():
-            mine.filter(id__in=ids).update(status=status.SKIPPED, lease_until=None, last_error=reason)
+            skipped = mine.filter(any_of(EndpointDelivery, "id", ids))
+            skipped.update(status=status.SKIPPED, lease_until=None, last_error=reason)
         for pk, reason, attempts, answer in outcome.retry:
             mine.filter(id=pk).update(
                 status=status.PENDING,
@@ -551,11 +695,14 @@ def record(outcome, now=None):
                 queued_at=None,
             )
         # Put back untried: their claim counted no attempt.
-        mine.filter(id__in=outcome.released).update(
+        mine.filter(any_of(EndpointDelivery, "id", outcome.released)).update(
             status=status.PENDING, lease_until=None, attempts=F("attempts") - 1, queued_at=None
         )
         subscriptions = WebhookSubscription.objects
-        subscriptions.filter(id__in=outcome.healthy - set(outcome.failing)).update(failing_since=None, last_error="")
+        # Only those that were failing are written: a fan-out's healthy endpoints stay as they are.
+        recovered = subscriptions.filter(Q(failing_since__isnull=False) | ~Q(last_error=""))
+        healthy = outcome.healthy - set(outcome.failing)
+        recovered.filter(any_of(WebhookSubscription, "id", healthy)).update(failing_since=None, last_error="")
         for pk, reason in outcome.failing.items():
             subscriptions.filter(id=pk, failing_since__isnull=True).update(
                 failing_since=now, failure_streak=F("failure_streak") + 1

@@ -22,9 +22,15 @@ ADVISORY_LOCK = 0x0FF_E4D5  # serialises create_due() runs on PostgreSQL
 INSERT_BATCH = 2000
 
 
-def create_due(now=None):
-    """Create every row that should exist by ``now`` and does not yet; returns {kind: rows offered}."""
+def create_due(now=None, queued=None):
+    """Create every row that should exist by ``now`` and does not yet; returns {kind: rows offered}.
+
+    With ``queued`` (a list), on PostgreSQL the event rows are made already marked as queued at ``now`` and their
+    ids are added to it in the order they go out (``outbox.DISPATCH_ORDER``), for the caller to queue once this has
+    committed: read from the INSERT itself, they need no dispatch query. Elsewhere the dispatch query finds them.
+    """
     now = now or timezone.now()
+    made = []
     offered = dict.fromkeys(EndpointDelivery.Kind.values, 0)
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -32,17 +38,23 @@ def create_due(now=None):
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
         since = now - LOOKBACK
         for event in events.window_news(since, now):
-            offered["event"] += _fan_out(event, Topic.MAINTENANCE, [event.window.region_id], now)
+            offered["event"] += _fan_out(event, Topic.MAINTENANCE, [event.window.region_id], now, queued, made)
         for update in events.notifiable_updates(since, now):
             region_ids = [region.pk for region in update.incident.regions.all()]
-            offered["event"] += _fan_out(update, Topic.INCIDENTS, region_ids, now)
+            offered["event"] += _fan_out(update, Topic.INCIDENTS, region_ids, now, queued, made)
         offered["failing"] += _owner_notices(now)
         offered["disabled"] += _disabled_notices(now, since)
+    if queued is not None:
+        # As dispatch orders them: each endpoint's rows together (in one chunk), oldest first.
+        made.sort(key=lambda row: (row[1] is None, row[1] or 0, row[2] is None, row[2] or 0, row[3], row[0]))
+        queued += [row[0] for row in made]
     return offered
 
 
-def _fan_out(event, topic, region_ids, now):
-    """One row per endpoint that follows ``topic`` in one of ``region_ids`` and was there when it happened."""
+def _fan_out(event, topic, region_ids, now, queued=None, made=None):
+    """One row per endpoint that follows ``topic`` in one of ``region_ids`` and was there when it happened; with
+    ``queued``, on PostgreSQL, marked as queued at ``now`` and added to ``made`` as (id, subscription id, channel id,
+    event time)."""
     at = event.created_at
     subscriptions = WebhookSubscription.objects.filter(
         state=WebhookSubscription.State.ACTIVE, regions__in=region_ids, confirmed_at__lte=at, **{topic: True}
@@ -58,7 +70,9 @@ def _fan_out(event, topic, region_ids, now):
     ]
     common = dict(topic=topic, event_at=at, created_at=now, kind=EndpointDelivery.Kind.EVENT)
     if connection.vendor == "postgresql":
-        return _insert_select(targets, common)
+        offered, rows = _insert_select(targets, common, queued_at=now if queued is not None else None)
+        made += [(pk, subscription_id, channel_id, at) for pk, subscription_id, channel_id in rows]
+        return offered
     deliveries = [
         EndpointDelivery(event=told, **{column: pk}, **common)
         for endpoints, told, column in targets
@@ -68,9 +82,10 @@ def _fan_out(event, topic, region_ids, now):
     return len(deliveries)
 
 
-def _insert_select(targets, common):
+def _insert_select(targets, common, queued_at=None):
     """PostgreSQL: the rows of ``targets`` made by the server in one ``INSERT ... SELECT`` (no row travels to this
-    process and back), skipping those that exist; returns how many were offered, as ``bulk_create``'s path does."""
+    process), skipping those that exist; returns how many were offered, as ``bulk_create``'s path does, and the
+    (id, subscription id, channel id) of the rows made."""
     table = connection.ops.quote_name(EndpointDelivery._meta.db_table)
     id_type = EndpointDelivery._meta.get_field("subscription").target_field.rel_db_type(connection)
     selects, params = [], []
@@ -86,19 +101,21 @@ def _insert_select(targets, common):
         WITH offered (position, subscription_id, channel_id, event) AS ({" UNION ALL ".join(selects)}),
         inserted AS (
             INSERT INTO {table} (subscription_id, channel_id, event, kind, topic, event_at, created_at, message_id,
-                                 status, attempts, last_error)
+                                 status, attempts, last_error, queued_at)
             SELECT subscription_id, channel_id, event, %s, %s, %s, %s, gen_random_uuid(),
-                   %s, 0, ''
+                   %s, 0, '', %s
             FROM offered ORDER BY position, subscription_id, channel_id
             ON CONFLICT DO NOTHING
+            RETURNING id, subscription_id, channel_id
         )
-        SELECT count(*) FROM offered
+        SELECT (SELECT count(*) FROM offered), inserted.* FROM (SELECT 1) AS one LEFT JOIN inserted ON true
     """
     params += [common["kind"], common["topic"], common["event_at"], common["created_at"]]
-    params.append(EndpointDelivery.Status.PENDING)
+    params += [EndpointDelivery.Status.PENDING, queued_at]
     with connection.cursor() as cursor:
         cursor.execute(query, params)
-        return cursor.fetchone()[0]
+        found = cursor.fetchall()
+    return found[0][0], [row[1:] for row in found if row[1] is not None]
 
 
 def _owner_notices(now):

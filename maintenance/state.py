@@ -1,9 +1,10 @@
 """Each region's state now, worked out from what is open: windows in progress and unresolved incidents."""
 
+from django.db import connection
 from django.db.models import Prefetch, TextChoices
 from django.utils.translation import gettext_lazy as _
 
-from maintenance.models import Incident, Region, Window
+from maintenance.models import AuditEvent, Incident, IncidentUpdate, Region, Window
 
 
 class RegionState(TextChoices):
@@ -54,3 +55,20 @@ def region_states(now, regions=None):
 def overall(states):
     """The worst state over all regions."""
     return worst(states.values())
+
+
+def fingerprint():
+    """Latest change and row count of each table that regions, windows, incidents and their updates are read from,
+    in one query: it changes whenever any of them does (updates and audit events are only ever added)."""
+    parts = []
+    for model in (Region, Window, Incident):
+        table = connection.ops.quote_name(model._meta.db_table)
+        parts.append(f"(SELECT MAX(updated_at) FROM {table})")
+        parts.append(f"(SELECT COUNT(*) FROM {table})")
+    for model in (IncidentUpdate, AuditEvent, Incident.regions.through):
+        table = connection.ops.quote_name(model._meta.db_table)
+        parts.append(f"(SELECT MAX(id) FROM {table})")
+        parts.append(f"(SELECT COUNT(*) FROM {table})")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return tuple(cursor.fetchone())

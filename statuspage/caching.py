@@ -43,12 +43,12 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.management import call_command
-from django.db import connection
 from django.http import HttpResponse
 from django.middleware.gzip import re_accepts_gzip
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language, get_language_from_request
 
+from maintenance import state
 from maintenance.models import AuditEvent, Incident, IncidentUpdate, Region, Window
 
 COUNTER_KEY = "statuspage:counter"
@@ -84,26 +84,10 @@ def content_version():
     """A short string that changes whenever a public page's data changes."""
     now = time.monotonic()
     if now - _version["read_at"] >= VERSION_SECONDS:
-        fingerprint, counter = table_fingerprint(), cache.get(COUNTER_KEY, 0)
+        fingerprint, counter = state.fingerprint(), cache.get(COUNTER_KEY, 0)
         digest = hashlib.blake2s(repr((fingerprint, counter)).encode(), digest_size=8).hexdigest()
         _version.update(fingerprint=fingerprint, counter=counter, digest=digest, read_at=now)  # one step
     return _version["digest"]
-
-
-def table_fingerprint():
-    """Latest change and row count of each table the public pages show, in one query."""
-    parts = []
-    for model in (Region, Window, Incident):
-        table = connection.ops.quote_name(model._meta.db_table)
-        parts.append(f"(SELECT MAX(updated_at) FROM {table})")
-        parts.append(f"(SELECT COUNT(*) FROM {table})")
-    for model in (IncidentUpdate, AuditEvent, Incident.regions.through):
-        table = connection.ops.quote_name(model._meta.db_table)
-        parts.append(f"(SELECT MAX(id) FROM {table})")
-        parts.append(f"(SELECT COUNT(*) FROM {table})")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts))
-        return tuple(cursor.fetchone())
 
 
 def etag_for(content):

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import caches
 from django.utils import translation
 
+from endpoints import outbox
 from maintenance import planning
 from maintenance.models import Region, Window
 from statuspage import caching
@@ -81,14 +82,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Each test starts with an empty cache: rendered pages and rate-limit counters never leak between tests."""
+    """Each test starts with an empty cache: rendered pages, rate-limit counters and built webhook payloads never leak
+    between tests (a rolled-back test's ids and frozen times come again in the next)."""
     for cache in caches.all():
         cache.clear()
     caching.reset_fingerprint()
+    outbox.built.clear()
     yield
     for cache in caches.all():
         cache.clear()
     caching.reset_fingerprint()
+    outbox.built.clear()
 
 
 @pytest.fixture(autouse=True)

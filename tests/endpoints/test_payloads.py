@@ -108,3 +108,60 @@ def test_a_window_start_tells_webhooks_its_region_is_under_maintenance(clock, wi
     update = receiver.delivered[2]["component_update"]
     assert (update["old_status"], update["new_status"]) == ("operational", "under_maintenance")
     assert update["component_id"] == f"region-{window.region_id}"
+
+
+def test_the_next_chunk_reuses_an_events_payload_while_nothing_it_reads_changed(
+    clock, regions, django_assert_num_queries
+):
+    incident = incidents.open_incident("Slow", [regions["japan"]], Incident.Impact.MINOR, "Looking.")
+    key = f"incident-update-{incident.updates.get().pk}"
+    first = Messages(timezone.now()).body(key, "https://example.com/u/1")
+    clock.shift(timedelta(seconds=outbox.PAYLOAD_SECONDS - 1))
+    with django_assert_num_queries(1):  # the data's version, and nothing else
+        again = Messages(timezone.now()).body(key, "https://example.com/u/1")
+    assert again == first  # generated_at included: the payload is as of when it was built
+
+
+@pytest.mark.parametrize("change", ["title", "update", "region"])
+def test_a_payload_is_built_again_once_what_it_reads_changed(clock, regions, change):
+    incident = incidents.open_incident("Slow", [regions["japan"]], Incident.Impact.MINOR, "Looking.")
+    key = f"incident-update-{incident.updates.get().pk}"
+    before = Messages(timezone.now()).payload(key)
+    assert Messages(timezone.now()).payload(key) is before  # the next chunk's, while nothing changed
+    if change == "title":
+        clock.shift(timedelta(seconds=1))
+        incident.title = "Slow logins"
+        incident.save()
+    elif change == "update":  # at the same instant: the new row alone tells the change
+        incidents.post_update(incident, Incident.Status.MONITORING, "A fix is out.")
+    else:
+        incident.regions.add(regions["eu-frankfurt"])
+    after = Messages(timezone.now()).payload(key)
+    assert after is not before
+    assert after["incident"]["name"] == ("Slow logins" if change == "title" else "Slow")
+    assert len(after["incident"]["components"]) == (2 if change == "region" else 1)
+
+
+def test_a_payload_is_built_again_after_payload_seconds_so_the_page_state_follows_the_clock(clock, regions):
+    incident = incidents.open_incident("Slow", [regions["japan"]], Incident.Impact.MINOR, "Looking.")
+    key = f"incident-update-{incident.updates.get().pk}"
+    first = Messages(timezone.now()).payload(key)
+    clock.shift(timedelta(seconds=outbox.PAYLOAD_SECONDS))
+    again = Messages(timezone.now()).payload(key)
+    assert first["meta"]["generated_at"] != again["meta"]["generated_at"]
+    assert again["meta"]["generated_at"] == timezone.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def test_an_event_and_its_component_update_are_built_from_one_reading_of_the_event(
+    clock, regions, django_assert_num_queries
+):
+    incident = incidents.open_incident("Slow", [regions["japan"]], Incident.Impact.MINOR, "Looking.")
+    key = f"incident-update-{incident.updates.get().pk}"
+    component = f"component:{key}:region-{regions['japan'].pk}"
+    # the data's version; the page's regions, running windows and open incidents; the update, its incident's
+    # updates and regions
+    with django_assert_num_queries(7):
+        messages = Messages(timezone.now())
+        messages.prepare([key, component])
+    assert messages.payload(component)["component_update"]["new_status"] == "degraded_performance"
+    assert messages.payload(key)["incident"]["name"] == "Slow"

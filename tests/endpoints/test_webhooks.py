@@ -1,9 +1,13 @@
 """Webhooks end to end against a real local receiver that verifies each signature with ``standardwebhooks``."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.utils import timezone
 
 from endpoints import http, outbox, schedule
 from endpoints.models import EndpointDelivery, WebhookSubscription
@@ -215,3 +219,95 @@ def test_an_unexpected_error_is_recorded_on_the_row_and_the_other_endpoints_stil
         broken.pk: ("pending", "ValueError: a bad secret"),
         fine.pk: ("sent", ""),
     }
+
+
+def test_a_2xx_clears_a_failing_endpoints_error(clock, regions, receiver, make_subscription):
+    failing = make_subscription(receiver.url, receiver=receiver)
+    healthy = make_subscription(receiver.url.replace("/hooks/offpeak", "/hooks/other"), receiver=receiver)
+    WebhookSubscription.objects.filter(pk=failing.pk).update(failing_since=timezone.now(), last_error="HTTP 500")
+    open_incident(regions, clock)
+    run()
+    assert receiver.rejected == [] and len(receiver.delivered) == 4
+    rows = WebhookSubscription.objects.filter(pk__in=[failing.pk, healthy.pk]).order_by("pk")
+    assert list(rows.values_list("failing_since", "last_error")) == [(None, ""), (None, "")]
+
+
+def test_the_rows_an_event_makes_come_back_from_the_insert_queued_in_dispatch_order(
+    clock, regions, receiver, make_subscription, make_channel
+):
+    for path in ("/hooks/b", "/hooks/a"):
+        make_subscription(receiver.url.replace("/hooks/offpeak", path), receiver=receiver)
+    make_channel(f"json://127.0.0.1:{receiver.port}/chat")
+    EndpointDelivery.objects.update(status="sent")  # the owners' confirmation emails
+    open_incident(regions, clock)
+    made = []
+    schedule.create_due(timezone.now(), queued=made)
+    rows = EndpointDelivery.objects.filter(kind="event")
+    if connection.vendor != "postgresql":  # bulk_create gives no ids back: the dispatch query finds the rows
+        assert made == [] and set(rows.values_list("queued_at", flat=True)) == {None}
+        assert outbox.dispatch(timezone.now(), enqueue=lambda ids: None) == rows.count() == 5
+        return
+    assert made == list(rows.order_by(*outbox.DISPATCH_ORDER).values_list("id", flat=True))
+    assert len(made) == 5  # the incident and its component update to each webhook, the incident to the channel
+    assert set(rows.values_list("queued_at", flat=True)) == {timezone.now()}
+    assert outbox.dispatch(timezone.now(), enqueue=lambda ids: None) == 0  # nothing left for the dispatch query
+
+
+def test_any_of_takes_the_rows_in_takes_and_runs_nothing_for_no_values(
+    clock, regions, receiver, make_subscription, django_assert_num_queries
+):
+    subscriptions = [make_subscription(receiver.url.replace("offpeak", str(n)), receiver=receiver) for n in range(3)]
+    wanted = [subscriptions[0].pk, subscriptions[2].pk]
+    rows = WebhookSubscription.objects.filter(outbox.any_of(WebhookSubscription, "id", wanted)).order_by("pk")
+    assert list(rows.values_list("pk", flat=True)) == wanted
+    with django_assert_num_queries(0):
+        assert WebhookSubscription.objects.filter(outbox.any_of(WebhookSubscription, "id", [])).update(url="x") == 0
+
+
+def release_when(receiver, done, seconds=5):
+    """A thread that lets the receiver's hanging answers go once ``done()`` is true (or ``seconds`` passed); its
+    ``reached`` is set if ``done()`` came true first."""
+    reached = threading.Event()
+
+    def watch():
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not done():
+            reached.wait(0.01)
+        if done():
+            reached.set()
+        receiver.release.set()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    watcher.reached = reached
+    return watcher
+
+
+def test_an_endpoint_that_keeps_the_worker_waiting_does_not_hold_up_the_others(
+    clock, regions, receiver, make_subscription
+):
+    for n in range(8):
+        make_subscription(receiver.url.replace("offpeak", str(n)), receiver=receiver)
+    open_incident(regions, clock)
+    receiver.answers = ["hang"]  # the first post
+    watcher = release_when(receiver, lambda: len(receiver.delivered) == 14)
+    run()
+    watcher.join()
+    assert watcher.reached.is_set()  # the seven others got both their rows while the first waited
+    assert EndpointDelivery.objects.filter(kind="event", status="sent").count() == 16
+
+
+def test_endpoints_that_all_keep_the_worker_waiting_are_posted_to_more_at_once(
+    clock, regions, receiver, make_subscription, settings
+):
+    settings.ENDPOINT_SEND_THREADS = 8
+    for n in range(8):
+        make_subscription(receiver.url.replace("offpeak", str(n)), receiver=receiver)
+    open_incident(regions, clock)
+    receiver.answers = ["hang"] * 8
+    watcher = release_when(receiver, lambda: len(receiver.requests) == 8)
+    run()
+    watcher.join()
+    assert outbox.SEND_WIDTH < 8
+    assert watcher.reached.is_set()  # all eight waited at once: the chunk widened as none answered
+    assert EndpointDelivery.objects.filter(kind="event", status="sent").count() == 16
