@@ -22,14 +22,14 @@ from itertools import islice
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import BooleanField, F, Prefetch, Q, prefetch_related_objects
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone, translation
 
 from endpoints import channels, events, http, notices, queueing, signing, vault
 from endpoints.guard import Resolutions, UnsafeURL
 from endpoints.models import Channel, EndpointDelivery, WebhookSubscription
 from endpoints.payloads import PageState
+from maintenance import plainsql
 from maintenance.models import AuditEvent, IncidentUpdate
 from maintenance.state import fingerprint
 from notifications.transports import classify
@@ -45,18 +45,6 @@ DISPATCH_ORDER = ("subscription_id", "channel_id", "event_at", "id")  # each end
 SEND_WIDTH = 4  # endpoints a chunk posts to at once to begin with
 STALL_SECONDS = 0.05  # when none of them has answered for this long, twice as many (up to ENDPOINT_SEND_THREADS)
 PAYLOAD_SECONDS = 5  # the longest a process reuses an event's payload, however unchanged its data
-
-
-def any_of(model, column, values):
-    """``<column> IN values`` as a condition for ``filter()``: on PostgreSQL ``= ANY(%s)`` with the values as one
-    array, where ``__in`` has Django prepare, the driver bind and the server parse one parameter per value (a
-    chunk's 250 ids, in several statements per chunk). No values: Django runs no statement at all, as for ``__in``."""
-    values = list(values)
-    if connection.vendor != "postgresql" or not values:
-        return Q(**{f"{column}__in": values})
-    quote = connection.ops.quote_name
-    sql = f"{quote(model._meta.db_table)}.{quote(column)} = ANY(%s::bigint[])"
-    return Q(RawSQL(sql, [values], output_field=BooleanField()))
 
 
 def retry_delay(attempts):
@@ -78,11 +66,11 @@ def dispatch(now=None, enqueue=None, endpoints=None):
         due = due.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before))
     else:
         subscription_ids, channel_ids = endpoints
-        subscriptions = any_of(EndpointDelivery, "subscription_id", subscription_ids)
-        due = due.filter(subscriptions | any_of(EndpointDelivery, "channel_id", channel_ids))
+        subscriptions = plainsql.any_of(EndpointDelivery, "subscription_id", subscription_ids)
+        due = due.filter(subscriptions | plainsql.any_of(EndpointDelivery, "channel_id", channel_ids))
     ids = list(due.order_by(*DISPATCH_ORDER).values_list("id", flat=True))
     for chunk in chunks(ids):
-        EndpointDelivery.objects.filter(any_of(EndpointDelivery, "id", chunk)).update(queued_at=now)
+        EndpointDelivery.objects.filter(plainsql.any_of(EndpointDelivery, "id", chunk)).update(queued_at=now)
         enqueue(chunk)
     return len(ids)
 
@@ -167,7 +155,7 @@ def _claim_returning(ids, now, lease_until):
         return []
     table = connection.ops.quote_name(EndpointDelivery._meta.db_table)
     candidates, params = (
-        EndpointDelivery.objects.filter(EndpointDelivery.claimable(now), any_of(EndpointDelivery, "id", ids))
+        EndpointDelivery.objects.filter(EndpointDelivery.claimable(now), plainsql.any_of(EndpointDelivery, "id", ids))
         .order_by()
         .values("id", "subscription_id", "channel_id", "kind", "event_at")
         .query.sql_with_params()
@@ -203,7 +191,7 @@ def _load_endpoints(rows):
     """Give the Claimed rows their subscription or channel, each loaded once; the owner's emails also name the
     subscription's regions."""
     subscription_ids = {row.subscription_id for row in rows if row.subscription_id}
-    found = WebhookSubscription.objects.filter(any_of(WebhookSubscription, "id", subscription_ids))
+    found = WebhookSubscription.objects.filter(plainsql.any_of(WebhookSubscription, "id", subscription_ids))
     subscriptions = {subscription.pk: subscription for subscription in found}
     channels = Channel.objects.in_bulk({row.channel_id for row in rows if row.channel_id})
     for row in rows:
@@ -674,7 +662,7 @@ def record(outcome, now=None):
         for pk, answer in outcome.sent:
             by_answer.setdefault(answer, []).append(pk)
         for answer, ids in by_answer.items():
-            mine.filter(any_of(EndpointDelivery, "id", ids)).update(
+            mine.filter(plainsql.any_of(EndpointDelivery, "id", ids)).update(
                 status=status.SENT, sent_at=now, lease_until=None, last_error="", response_status=answer
             )
         for pk, reason, answer in outcome.failed:
@@ -683,7 +671,7 @@ def record(outcome, now=None):
         for pk, reason in outcome.skipped:
             by_reason.setdefault(reason[:500], []).append(pk)
         for reason, ids in by_reason.items():
-            skipped = mine.filter(any_of(EndpointDelivery, "id", ids))
+            skipped = mine.filter(plainsql.any_of(EndpointDelivery, "id", ids))
             skipped.update(status=status.SKIPPED, lease_until=None, last_error=reason)
         for pk, reason, attempts, answer in outcome.retry:
             mine.filter(id=pk).update(
@@ -695,14 +683,14 @@ def record(outcome, now=None):
                 queued_at=None,
             )
         # Put back untried: their claim counted no attempt.
-        mine.filter(any_of(EndpointDelivery, "id", outcome.released)).update(
+        mine.filter(plainsql.any_of(EndpointDelivery, "id", outcome.released)).update(
             status=status.PENDING, lease_until=None, attempts=F("attempts") - 1, queued_at=None
         )
         subscriptions = WebhookSubscription.objects
         # Only those that were failing are written: a fan-out's healthy endpoints stay as they are.
         recovered = subscriptions.filter(Q(failing_since__isnull=False) | ~Q(last_error=""))
         healthy = outcome.healthy - set(outcome.failing)
-        recovered.filter(any_of(WebhookSubscription, "id", healthy)).update(failing_since=None, last_error="")
+        recovered.filter(plainsql.any_of(WebhookSubscription, "id", healthy)).update(failing_since=None, last_error="")
         for pk, reason in outcome.failing.items():
             subscriptions.filter(id=pk, failing_since__isnull=True).update(
                 failing_since=now, failure_streak=F("failure_streak") + 1

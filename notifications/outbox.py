@@ -419,7 +419,8 @@ def record_result(result, now=None):
     """Write what happened to each row; only rows this worker still holds in ``sending`` change."""
     now = now or timezone.now()
     if result.sent:
-        _mark_sent([pk for pk, _message_id in result.sent], now)
+        sent_ids = [pk for pk, _message_id in result.sent]
+        _held(sent_ids).update(status=Delivery.Status.SENT, sent_at=now, lease_until=None, last_error="")
         with_ids = [Delivery(pk=pk, esp_message_id=message_id[:255]) for pk, message_id in result.sent if message_id]
         Delivery.objects.bulk_update(with_ids, ["esp_message_id"], batch_size=500)
     for name, status in (
@@ -447,27 +448,6 @@ def record_result(result, now=None):
         queueing.publish_on_commit(queueing.SEND_CHUNK, [ids], countdown=delay)  # else the beat finds them
 
 
-def _mark_sent(ids, now):
-    """Mark the rows among ``ids`` that this worker holds as sent at ``now``.
-
-    On PostgreSQL in one statement whose text is the same for every chunk, with the ids as one array.
-    """
-    if connection.vendor != "postgresql":
-        _held(ids).update(status=Delivery.Status.SENT, sent_at=now, lease_until=None, last_error="")
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(_mark_sent_sql(), [Delivery.Status.SENT, now, sorted(ids), Delivery.Status.SENDING])
-
-
-@plainsql.written_once
-def _mark_sent_sql():
-    # As in ``_held``: the status is read as a value, so that the lookup stays on the primary key.
-    return (
-        f"UPDATE {plainsql.table(Delivery)} SET status = %s, sent_at = %s, lease_until = NULL, last_error = '' "
-        "WHERE id = ANY(%s::bigint[]) AND CASE WHEN status = %s THEN true ELSE false END"
-    )
-
-
 def _held(ids):
     """The rows among ``ids`` still in ``sending``: the ones this worker holds.
 
@@ -475,7 +455,7 @@ def _held(ids):
     the planner to the status index, whose entries for rows sent since the last vacuum it would walk every time.
     """
     held = Case(When(status=Delivery.Status.SENDING, then=True), default=False, output_field=BooleanField())
-    return Delivery.objects.filter(id__in=ids).alias(held=held).filter(held=True)
+    return Delivery.objects.filter(plainsql.any_of(Delivery, "id", ids)).alias(held=held).filter(held=True)
 
 
 def _close(backend):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from endpoints import http, outbox, schedule
 from endpoints.models import EndpointDelivery, WebhookSubscription
-from maintenance import incidents
+from maintenance import incidents, plainsql
 from maintenance.models import Incident
 
 pytestmark = pytest.mark.django_db
@@ -258,10 +258,10 @@ def test_any_of_takes_the_rows_in_takes_and_runs_nothing_for_no_values(
 ):
     subscriptions = [make_subscription(receiver.url.replace("offpeak", str(n)), receiver=receiver) for n in range(3)]
     wanted = [subscriptions[0].pk, subscriptions[2].pk]
-    rows = WebhookSubscription.objects.filter(outbox.any_of(WebhookSubscription, "id", wanted)).order_by("pk")
+    rows = WebhookSubscription.objects.filter(plainsql.any_of(WebhookSubscription, "id", wanted)).order_by("pk")
     assert list(rows.values_list("pk", flat=True)) == wanted
     with django_assert_num_queries(0):
-        assert WebhookSubscription.objects.filter(outbox.any_of(WebhookSubscription, "id", [])).update(url="x") == 0
+        assert WebhookSubscription.objects.filter(plainsql.any_of(WebhookSubscription, "id", [])).update(url="x") == 0
 
 
 def release_when(receiver, done, seconds=5):
