@@ -126,25 +126,12 @@ def _claim(ids, now=None):
             with connection.cursor() as cursor:
                 # These are short lookups by key; compiling one (JIT) costs more than running it.
                 cursor.execute("SET LOCAL jit = off")
-            deliveries = _take_and_load(ids, now, lease_until)
-        else:
-            claimed = _take(ids, now, lease_until)
-            deliveries = (
-                list(
-                    Delivery.objects.filter(id__in=claimed)
-                    .select_related("subscriber")
-                    .defer(*NOT_FOR_SENDING)
-                    .order_by("id")
-                )
-                if claimed
-                else []
-            )
+        deliveries = _take_and_load(ids, now, lease_until)
         if not deliveries:
             return [], Facts()
         notices = [d for d in deliveries if d.incident_update_id]
         _attach(deliveries, "window", _windows({d.window_id for d in deliveries if d.window_id}))
-        if notices:
-            _attach(notices, "incident_update", IncidentUpdate.objects.in_bulk({d.incident_update_id for d in notices}))
+        _attach(notices, "incident_update", IncidentUpdate.objects.in_bulk({d.incident_update_id for d in notices}))
         facts = Facts()
         for incident_id, region_id in Incident.regions.through.objects.filter(
             incident_id__in={d.incident_id for d in notices}
@@ -166,15 +153,14 @@ def _attach(deliveries, name, instances):
 
 
 def _windows(window_ids):
-    """{id: window, with its region} for these windows."""
+    """{id: window, with its region} for these windows (a chunk's one or two), in one fixed query."""
     if not window_ids:
         return {}
-    if connection.vendor != "postgresql":
-        return Window.objects.select_related("region").in_bulk(window_ids)
     names = _concrete(Window)
     window, region = plainsql.loader(Window, names), plainsql.loader(Region, _concrete(Region))
     windows = {}
-    for values in plainsql.rows(_windows_sql(), [sorted(window_ids)]):
+    sql = _windows_sql().format(ids=plainsql.placeholders(window_ids))
+    for values in plainsql.rows(sql, sorted(window_ids)):
         loaded = windows[values[0]] = window(values[: len(names)])
         loaded.region = region(values[len(names) :])
     return windows
@@ -192,20 +178,17 @@ def _windows_sql():
     return (
         f"SELECT {', '.join(columns)} FROM {plainsql.table(Window)} JOIN {plainsql.table(Region)} "
         f"ON {plainsql.column(Region, 'id')} = {plainsql.column(Window, 'region')} "
-        f"WHERE {plainsql.column(Window, 'id')} = ANY(%s::bigint[])"
+        f"WHERE {plainsql.column(Window, 'id')} IN ({{ids}})"
     )
 
 
 def _take(ids, now, lease_until):
-    """Mark the claimable rows among ``ids`` as ``sending`` under a lease for this worker; returns their ids.
+    """Without ``SKIP LOCKED`` (SQLite, whose writers take turns): mark the claimable rows among ``ids`` as
+    ``sending`` under a lease for this worker; returns their ids.
 
     The rows are looked up by primary key only, and the rule is read as a column rather than a condition, so no
-    table statistics can lead the planner to another index. (On PostgreSQL, ``_take_and_load`` does this and loads
-    the rows in the same statement.)
+    table statistics can lead the planner to another index.
     """
-    ids = list(ids)
-    if not ids:
-        return []
     rows = Delivery.objects.filter(id__in=ids).order_by().annotate(is_claimable=Delivery.claimable(now))
     claimed = [pk for pk, is_claimable in rows.values_list("id", "is_claimable") if is_claimable]
     if claimed:
@@ -216,17 +199,21 @@ def _take(ids, now, lease_until):
 
 
 def _take_and_load(ids, now, lease_until):
-    """On PostgreSQL: lock, mark and load the claimable rows among ``ids`` in one statement; returns them, in id order,
-    with their subscribers.
+    """Lock, mark and load the claimable rows among ``ids``; returns them, in id order, with their subscribers, as the
+    update left them (``sending``, the lease, one more attempt), without the columns sending never reads
+    (``NOT_FOR_SENDING``).
 
-    Rows another worker has locked are skipped, and each row is written once. The ids go in as one array, and the
-    statement's text is the same for every chunk, so neither Django nor the driver puts it together again. The rows
-    come back as the update left them (``sending``, the lease, one more attempt) without the columns sending never
-    reads (``NOT_FOR_SENDING``).
+    On PostgreSQL this is one statement: rows another worker has locked are skipped, and each row is written once.
+    The ids go in as one array, and the statement's text is the same for every chunk, so neither Django nor the
+    driver puts it together again.
     """
     ids = sorted(ids)
     if not ids:
         return []
+    if connection.vendor != "postgresql":
+        claimed = _take(ids, now, lease_until)
+        loaded = Delivery.objects.filter(id__in=claimed).select_related("subscriber").defer(*NOT_FOR_SENDING)
+        return list(loaded.order_by("id")) if claimed else []
     query = Delivery.objects.annotate(is_claimable=Delivery.claimable(now)).query
     rule, rule_params = query.get_compiler(connection=connection).compile(query.annotations["is_claimable"])
     delivery_names, subscriber_names = _claim_columns()
