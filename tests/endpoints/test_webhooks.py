@@ -253,7 +253,7 @@ def test_the_rows_an_event_makes_come_back_from_the_insert_queued_in_dispatch_or
     assert outbox.dispatch(timezone.now(), enqueue=lambda ids: None) == 0  # nothing left for the dispatch query
 
 
-def test_any_of_takes_the_rows_in_takes_and_runs_nothing_for_no_values(
+def test_any_of_takes_only_the_rows_asked_for_and_runs_nothing_for_no_values(
     clock, regions, receiver, make_subscription, django_assert_num_queries
 ):
     subscriptions = [make_subscription(receiver.url.replace("offpeak", str(n)), receiver=receiver) for n in range(3)]
