@@ -1,9 +1,10 @@
 """The delivery outbox: queueing due rows, claiming them, sending them and recording what happened.
 
 ``dispatch(now)`` queues send tasks for rows that are due, including rows left in ``sending`` by a worker that died.
-``send_chunk(ids)`` claims rows atomically, builds each message with the one builder, hands it to the mail backend
-and records the result. A row is handed over more than once only if a worker dies between handing it over and
-recording it: at most the rows in flight at the crash go twice, and none is lost. Which rows should exist at all is
+``send_chunk(ids)`` claims a task's rows atomically (``DELIVERY_CHUNKS_PER_TASK`` chunks at once), builds each message
+with the one builder, hands it to the mail backend and records the results chunk by chunk. A row is handed over more
+than once only if a worker dies between handing it over and recording it: at most the rows in flight at the crash go
+twice (no more than a chunk per process), and none is lost. Which rows should exist at all is
 ``notifications.schedule``'s job.
 
 Incident notices travel the same way. When one is claimed, the outbox checks that its subscriber still follows
@@ -50,13 +51,13 @@ def dispatch(now=None, enqueue=None):
         Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before) | Q(queued_at=now)
     )
     rows = list(due.order_by("id").values_list("id", "queued_at"))
-    size = settings.DELIVERY_CHUNK_SIZE
+    size = settings.DELIVERY_CHUNK_SIZE * settings.DELIVERY_CHUNKS_PER_TASK
     for start in range(0, len(rows), size):
-        chunk = rows[start : start + size]
-        stale = [pk for pk, queued_at in chunk if queued_at != now]
+        task = rows[start : start + size]
+        stale = [pk for pk, queued_at in task if queued_at != now]
         if stale:
-            Delivery.objects.filter(id__in=stale).update(queued_at=now)
-        enqueue([pk for pk, _queued_at in chunk])
+            Delivery.objects.filter(plainsql.any_of(Delivery, "id", stale)).update(queued_at=now)
+        enqueue([pk for pk, _queued_at in task])
     return len(rows)
 
 
@@ -78,8 +79,14 @@ class SendResult:
     skipped: list = field(default_factory=list)  # (id, reason)
     suppressed: list = field(default_factory=list)  # (id, reason)
 
+    OUTCOMES = ("sent", "retry", "failed", "skipped", "suppressed")
+
     def summary(self):
-        return {name: len(getattr(self, name)) for name in ("sent", "retry", "failed", "skipped", "suppressed")}
+        return {name: len(getattr(self, name)) for name in self.OUTCOMES}
+
+    def add(self, other):
+        for name in self.OUTCOMES:
+            getattr(self, name).extend(getattr(other, name))
 
 
 @dataclass
@@ -294,47 +301,73 @@ def _superseded(notices):
 
 
 def send_chunk(ids, now=None):
-    """Claim, build, send and record the given rows. Safe to run twice with the same ids."""
-    deliveries, facts = _claim(ids, now)
+    """Claim, build, send and record the given rows. Safe to run twice with the same ids.
+
+    The rows are claimed at once and recorded a chunk (``DELIVERY_CHUNK_SIZE``) at a time, each chunk as soon as it
+    has been handed over: a worker killed mid-task has at most one chunk handed over and not recorded, and the rows
+    it had not reached wait for their lease as before. A task that runs long renews the lease of the rows it has not
+    reached yet, so no other worker takes them while this one is still on its way.
+    """
+    started, claimed = now or timezone.now(), time.monotonic()
+    deliveries, facts = _claim(ids, started)
     result = SendResult()
     if not deliveries:
         return result
     cache = RenderCache.for_worker()  # one render and one MIME template per group, kept for the next chunks
     incident_cache = incident_emails.RenderCache()
     backend = get_connection()
-    is_open = False
+    size, leased = settings.DELIVERY_CHUNK_SIZE, claimed
     try:
-        for delivery in deliveries:
-            verdict = _verdict(delivery, facts, now or timezone.now())
-            if verdict:
-                getattr(result, verdict[0]).append((delivery.pk, verdict[1]))
-                continue
-            try:
-                if delivery.incident_update_id:
-                    message = incident_emails.build_message(delivery, incident_cache, connection=backend)
-                else:
-                    message = build_message(delivery, cache, connection=backend)
-                if not is_open:
-                    backend.open()  # one connection for the chunk; send_messages() then leaves it open
-                    is_open = True
-                if backend.send_messages([message]) != 1:
-                    raise DeliveryError("the mail backend accepted no message", permanent=False)
-                result.sent.append((delivery.pk, check_status(message) or ""))
-            except Exception as exc:  # every failure is classified and recorded on the row, none is lost
-                error = classify(exc)
-                logger.warning("delivery %s failed (%s): %s", delivery.pk, error.permanent, error.reason)
-                if error.permanent:
-                    result.failed.append((delivery.pk, error.reason))
-                elif delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
-                    result.failed.append((delivery.pk, f"gave up after {delivery.attempts} attempts: {error.reason}"))
-                else:
-                    result.retry.append((delivery.pk, error.reason, delivery.attempts))
-                _close(backend)  # the connection may be broken; the next message opens a fresh one
-                is_open = False
+        for start in range(0, len(deliveries), size):
+            if start and time.monotonic() - leased > settings.DELIVERY_LEASE_SECONDS / 2:
+                leased = time.monotonic()
+                _renew_lease([d.pk for d in deliveries[start:]], started + timedelta(seconds=leased - claimed))
+            chunk = _send(deliveries[start : start + size], facts, now, backend, cache, incident_cache)
+            _record_through_outage(chunk, now)
+            result.add(chunk)
     finally:
         _close(backend)
-    _record_through_outage(result, now)
     return result
+
+
+def _send(deliveries, facts, now, backend, cache, incident_cache):
+    """Hand these claimed rows' messages to the backend, over its one open connection; returns what happened."""
+    result = SendResult()
+    is_open = False
+    for delivery in deliveries:
+        verdict = _verdict(delivery, facts, now or timezone.now())
+        if verdict:
+            getattr(result, verdict[0]).append((delivery.pk, verdict[1]))
+            continue
+        try:
+            if delivery.incident_update_id:
+                message = incident_emails.build_message(delivery, incident_cache, connection=backend)
+            else:
+                message = build_message(delivery, cache, connection=backend)
+            if not is_open:
+                # Opens the connection unless it is open from the last chunk; send_messages() then leaves it open.
+                backend.open()
+                is_open = True
+            if backend.send_messages([message]) != 1:
+                raise DeliveryError("the mail backend accepted no message", permanent=False)
+            result.sent.append((delivery.pk, check_status(message) or ""))
+        except Exception as exc:  # every failure is classified and recorded on the row, none is lost
+            error = classify(exc)
+            logger.warning("delivery %s failed (%s): %s", delivery.pk, error.permanent, error.reason)
+            if error.permanent:
+                result.failed.append((delivery.pk, error.reason))
+            elif delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+                result.failed.append((delivery.pk, f"gave up after {delivery.attempts} attempts: {error.reason}"))
+            else:
+                result.retry.append((delivery.pk, error.reason, delivery.attempts))
+            _close(backend)  # the connection may be broken; the next message opens a fresh one
+            is_open = False
+    return result
+
+
+def _renew_lease(ids, now):
+    """Extend the lease of the rows among ``ids`` this worker still holds, from ``now`` (the task's clock)."""
+    _held(ids).update(lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS))
 
 
 def _record_through_outage(result, now):

@@ -379,7 +379,10 @@ for _handler in LOGGING["handlers"].values():
 NOTIFY_REMINDER_LEADS = env_durations("NOTIFY_REMINDER_LEADS", "24h")
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5, minimum=1, maximum=50)
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300, minimum=1, maximum=86400)
+# A chunk is recorded as soon as it has been handed over, so it bounds what a killed worker can send twice. An email
+# sending task claims several chunks at once (one claim, then one record per chunk): fewer claims, same bound.
 DELIVERY_CHUNK_SIZE = env_int("DELIVERY_CHUNK_SIZE", 250, minimum=1, maximum=5000)
+DELIVERY_CHUNKS_PER_TASK = env_int("DELIVERY_CHUNKS_PER_TASK", 4, minimum=1, maximum=40)
 DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 30, minimum=1, maximum=3600)
 # The Celery queue the notification tasks go to; empty means the default queue.
 NOTIFY_QUEUE = env_str("NOTIFY_QUEUE", "")

@@ -196,11 +196,8 @@ def test_unsubscribed_before_sending_is_not_sent(announced):
     assert [m.to for m in mail.outbox] == [["bob@example.com"]]
 
 
-class FlakyBackend:
-    """A mail backend that fails each message with the exception it is given."""
-
-    error = None
-    sent = []
+class StubBackend:
+    """A mail backend with nothing to open or close; a subclass says what sending does."""
 
     def __init__(self, **kwargs):
         pass
@@ -210,6 +207,13 @@ class FlakyBackend:
 
     def close(self):
         pass
+
+
+class FlakyBackend(StubBackend):
+    """A mail backend that fails each message with the exception it is given."""
+
+    error = None
+    sent = []
 
     def send_messages(self, messages):
         if FlakyBackend.error is not None:
@@ -347,3 +351,71 @@ def test_rows_loaded_for_sending_are_the_instances_django_would_build(announced)
             assert instance.get_deferred_fields()  # the deferred columns load on first use, as usual
     delivery = Delivery.objects.defer("last_error").get(pk=delivery.pk)
     assert delivery.last_error == "" and delivery.subscriber.email
+
+
+class WatchingBackend(StubBackend):
+    """A mail backend that notes, for each message it is handed, how many rows are recorded as sent by then and the
+    lease of the rows still waiting; ``clock`` (when set) moves on by ``step`` seconds per message."""
+
+    seen = []
+    clock = None
+    step = 0
+
+    def send_messages(self, messages):
+        waiting = Delivery.objects.filter(status=Status.SENDING).order_by("id").values_list("lease_until", flat=True)
+        WatchingBackend.seen.append((Delivery.objects.filter(status=Status.SENT).count(), list(waiting)))
+        if WatchingBackend.clock is not None:
+            WatchingBackend.clock.now += WatchingBackend.step
+        return len(messages)
+
+
+class Clock:
+    """Stands in for the outbox's ``time`` module: a monotonic clock that moves only when told."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture
+def six_rows(window, make_subscriber, settings):
+    settings.EMAIL_BACKEND = "tests.notifications.test_outbox.WatchingBackend"
+    settings.DELIVERY_CHUNK_SIZE, settings.DELIVERY_CHUNKS_PER_TASK = 2, 3
+    for n in range(6):
+        make_subscriber(f"user{n}@example.com")
+    lifecycle.announce(window, now=NOW)
+    schedule.create_due(NOW)
+    WatchingBackend.seen, WatchingBackend.clock, WatchingBackend.step = [], None, 0
+    yield sorted(Delivery.objects.values_list("id", flat=True))
+    WatchingBackend.clock = None
+
+
+def test_a_task_carries_several_chunks_and_records_each_once_it_is_handed_over(six_rows):
+    queued = []
+    assert outbox.dispatch(NOW, enqueue=queued.append) == 6
+    assert queued == [six_rows]  # one task, one claim, for three chunks of two
+    result = outbox.send_chunk(six_rows, now=NOW)
+    assert len(result.sent) == 6
+    # While a chunk is being sent, every chunk before it is already recorded: a worker killed now would send again
+    # only the chunk in hand, never more.
+    assert [sent for sent, _waiting in WatchingBackend.seen] == [0, 0, 2, 2, 4, 4]
+    assert set(Delivery.objects.values_list("status", "attempts")) == {(Status.SENT, 1)}
+
+
+def test_a_long_task_renews_the_lease_of_the_rows_it_has_not_reached(six_rows, settings, monkeypatch):
+    lease = timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    clock = WatchingBackend.clock = Clock()
+    WatchingBackend.step = settings.DELIVERY_LEASE_SECONDS * 0.4  # a chunk of two takes 80% of the lease
+    monkeypatch.setattr(outbox, "time", clock)
+    outbox.send_chunk(six_rows, now=NOW)
+    step = timedelta(seconds=WatchingBackend.step)
+    leases = [waiting for _sent, waiting in WatchingBackend.seen]
+    assert leases[0] == [NOW + lease] * 6  # the claim's lease
+    assert leases[2] == [NOW + 2 * step + lease] * 4  # renewed from the task's clock before the second chunk
+    assert leases[4] == [NOW + 4 * step + lease] * 2  # and again before the third
+    assert Delivery.objects.filter(status=Status.SENT).count() == 6
