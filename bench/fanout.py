@@ -40,7 +40,12 @@ def parse():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="subscribers (default 100000)")
     parser.add_argument("--workers", type=int, default=0, help="send through this many celery worker processes")
-    parser.add_argument("--chunk", type=int, default=None, help="rows per send task (DELIVERY_CHUNK_SIZE)")
+    parser.add_argument(
+        "--chunk",
+        type=int,
+        default=None,
+        help="rows recorded together (DELIVERY_CHUNK_SIZE); a send task carries DELIVERY_CHUNKS_PER_TASK of them",
+    )
     parser.add_argument(
         "--count-only", action="store_true", help="only count the messages, without building their MIME bytes"
     )
