@@ -30,7 +30,7 @@ def create_due(now=None, queued=None):
     committed: read from the INSERT itself, they need no dispatch query. Elsewhere the dispatch query finds them.
     """
     now = now or timezone.now()
-    made = []
+    made = None if queued is None else []  # (id, subscription id, channel id, event time) of each row made
     offered = dict.fromkeys(EndpointDelivery.Kind.values, 0)
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -38,22 +38,22 @@ def create_due(now=None, queued=None):
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
         since = now - LOOKBACK
         for event in events.window_news(since, now):
-            offered["event"] += _fan_out(event, Topic.MAINTENANCE, [event.window.region_id], now, queued, made)
+            offered["event"] += _fan_out(event, Topic.MAINTENANCE, [event.window.region_id], now, made)
         for update in events.notifiable_updates(since, now):
             region_ids = [region.pk for region in update.incident.regions.all()]
-            offered["event"] += _fan_out(update, Topic.INCIDENTS, region_ids, now, queued, made)
+            offered["event"] += _fan_out(update, Topic.INCIDENTS, region_ids, now, made)
         offered["failing"] += _owner_notices(now)
         offered["disabled"] += _disabled_notices(now, since)
-    if queued is not None:
+    if made:
         # As dispatch orders them: each endpoint's rows together (in one chunk), oldest first.
         made.sort(key=lambda row: (row[1] is None, row[1] or 0, row[2] is None, row[2] or 0, row[3], row[0]))
         queued += [row[0] for row in made]
     return offered
 
 
-def _fan_out(event, topic, region_ids, now, queued=None, made=None):
+def _fan_out(event, topic, region_ids, now, made=None):
     """One row per endpoint that follows ``topic`` in one of ``region_ids`` and was there when it happened; with
-    ``queued``, on PostgreSQL, marked as queued at ``now`` and added to ``made`` as (id, subscription id, channel id,
+    ``made`` (a list), on PostgreSQL, marked as queued at ``now`` and added to it as (id, subscription id, channel id,
     event time)."""
     at = event.created_at
     subscriptions = WebhookSubscription.objects.filter(
@@ -70,8 +70,9 @@ def _fan_out(event, topic, region_ids, now, queued=None, made=None):
     ]
     common = dict(topic=topic, event_at=at, created_at=now, kind=EndpointDelivery.Kind.EVENT)
     if connection.vendor == "postgresql":
-        offered, rows = _insert_select(targets, common, queued_at=now if queued is not None else None)
-        made += [(pk, subscription_id, channel_id, at) for pk, subscription_id, channel_id in rows]
+        offered, rows = _insert_select(targets, common, queued_at=None if made is None else now)
+        if made is not None:
+            made += [(pk, subscription_id, channel_id, at) for pk, subscription_id, channel_id in rows]
         return offered
     deliveries = [
         EndpointDelivery(event=told, **{column: pk}, **common)
