@@ -301,6 +301,7 @@ def test_endpoints_that_all_keep_the_worker_waiting_are_posted_to_more_at_once(
     clock, regions, receiver, make_subscription, settings
 ):
     settings.ENDPOINT_SEND_THREADS = 8
+    assert outbox.SEND_WIDTH < 8  # a chunk begins narrower than its eight endpoints
     for n in range(8):
         make_subscription(receiver.url.replace("offpeak", str(n)), receiver=receiver)
     open_incident(regions, clock)
@@ -308,6 +309,5 @@ def test_endpoints_that_all_keep_the_worker_waiting_are_posted_to_more_at_once(
     watcher = release_when(receiver, lambda: len(receiver.requests) == 8)
     run()
     watcher.join()
-    assert outbox.SEND_WIDTH < 8
     assert watcher.reached.is_set()  # all eight waited at once: the chunk widened as none answered
     assert EndpointDelivery.objects.filter(kind="event", status="sent").count() == 16
